@@ -1,0 +1,17 @@
+from ninja import NinjaAPI
+
+from .auth import TokenAuth
+from .errors import install_error_handlers
+
+api = NinjaAPI(
+    title="ansinh API",
+    version="1",
+    description="Registry and payment data of ansinh, scoped to the areas of the token's user.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+from . import areas  # noqa: E402
+
+api.add_router("/", areas.router)

@@ -1,0 +1,34 @@
+"""The menu a user sees, from the capabilities their roles carry."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ansinh.accounts import access
+from ansinh.accounts.roles import Cap
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url_name: str
+    cap: str
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+ITEMS = [
+    NavItem("dashboard", _("Dashboard"), "dashboard", Cap.DASHBOARD),
+    NavItem("areas", _("Areas"), "areas:list", Cap.AREAS_VIEW),
+    NavItem("orgs", _("Organisations"), "orgs:list", Cap.ORGS_VIEW),
+    NavItem("audit", _("Audit log"), "audit:list", Cap.AUDIT_VIEW),
+]
+
+
+def menu_for(user) -> list[NavItem]:
+    caps = access.capabilities(user)
+    return [item for item in ITEMS if item.cap in caps]
