@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "ansinh.registry",
     "ansinh.api",
     "ansinh.web",
+    "ansinh.demo",
 ]
 
 MIDDLEWARE = [

@@ -15,3 +15,7 @@ install_error_handlers(api)
 from . import areas  # noqa: E402
 
 api.add_router("/", areas.router)
+
+from . import registry  # noqa: E402
+
+api.add_router("/", registry.router)

@@ -91,6 +91,10 @@ class Area(models.Model):
             self.depth = new_path.count("/") - 2
             type(self).objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
 
+    @property
+    def audit_area(self) -> "Area":
+        return self
+
     def ancestor_ids(self) -> list[int]:
         return [int(p) for p in self.path.strip("/").split("/") if p]
 

@@ -44,6 +44,36 @@ def actor_label(actor) -> str:
     return f"{name} (API {token.key_prefix}…)" if token is not None else name
 
 
+def build_event(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    area=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+) -> AuditEvent:
+    """An unsaved audit event; batch writers collect these and `bulk_create` them in the
+    same transaction as the rows they describe."""
+    if area is None and obj is not None:
+        area = getattr(obj, "audit_area", None) or getattr(obj, "area", None)
+    return AuditEvent(
+        actor=actor if getattr(actor, "pk", None) else None,
+        api_token=getattr(actor, "api_token", None),
+        actor_label=actor_label(actor)[:200],
+        area=area,
+        area_path=getattr(area, "path", "") or "",
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=str(obj)[:255] if obj is not None else "",
+        before=mask_mapping(_jsonable(before)) if before is not None else None,
+        after=mask_mapping(_jsonable(after)) if after is not None else None,
+        note=note,
+    )
+
+
 def record(
     *,
     actor,
@@ -58,22 +88,15 @@ def record(
     auth) or None for system jobs. CCCD, account numbers and secrets are masked."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must be called inside the service's transaction")
-    if area is None and obj is not None:
-        area = getattr(obj, "audit_area", None) or getattr(obj, "area", None)
-    return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        api_token=getattr(actor, "api_token", None),
-        actor_label=actor_label(actor)[:200],
-        area=area,
-        area_path=getattr(area, "path", "") or "",
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-        object_repr=str(obj)[:255] if obj is not None else "",
-        before=mask_mapping(_jsonable(before)) if before is not None else None,
-        after=mask_mapping(_jsonable(after)) if after is not None else None,
-        note=note,
-    )
+    event = build_event(actor=actor, action=action, obj=obj, area=area, before=before, after=after, note=note)
+    event.save()
+    return event
+
+
+def record_many(events: list[AuditEvent], batch_size: int = 2000) -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record_many must be called inside the batch's transaction")
+    AuditEvent.objects.bulk_create(events, batch_size=batch_size)
 
 
 def history(obj: models.Model):

@@ -1,0 +1,363 @@
+"""The beneficiary registry over HTTP: search, registration, corrections, decisions and
+representatives. Each endpoint parses, authorises on the beneficiary's area, calls one registry
+service or query and shapes the answer; the rules live in `ansinh.registry`.
+
+Another area's beneficiary is a 404; a user who may see but not change it gets a 403."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from ninja.errors import HttpError
+
+from ansinh.accounts import access
+from ansinh.accounts.roles import Cap
+from ansinh.areas.models import Area, Level
+from ansinh.registry import queries, services
+from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
+from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Decision, Representation
+
+from .schemas_registry import (
+    BeneficiaryFilters,
+    BeneficiaryIn,
+    BeneficiaryOut,
+    BeneficiaryPage,
+    BeneficiaryPatch,
+    CategoryIn,
+    DecisionIn,
+    DecisionOut,
+    PayeeIn,
+    RepresentationIn,
+    RepresentationOut,
+)
+
+router = Router(tags=["registry"])
+
+
+# --- authorisation --------------------------------------------------------------------------
+
+
+def _deny() -> HttpError:
+    return HttpError(403, _("Your role does not allow changing the registry in this area."))
+
+
+def _area_of(b: Beneficiary) -> Area:
+    return b.village or b.commune
+
+
+def _beneficiary(request, beneficiary_id: int, cap: str | None = None, qs: QuerySet | None = None) -> Beneficiary:
+    """The beneficiary if the user may see it (else 404) and, with `cap`, act on it (else 403)."""
+    qs = queries.beneficiaries_for(request.auth) if qs is None else qs
+    b = get_object_or_404(qs.select_related("commune", "village"), pk=beneficiary_id)
+    if cap and not access.can_in_area(request.auth, cap, _area_of(b)):
+        raise _deny()
+    return b
+
+
+def _cccd_visible(user) -> Callable[[str], bool]:
+    """Whether a full CCCD may be shown for an area path (one lookup for a whole page)."""
+    if access.is_global(user):
+        return lambda path: True
+    paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
+    return lambda path: any(path.startswith(p) for p in paths)
+
+
+# --- shaping --------------------------------------------------------------------------------
+
+
+def _phone_display(phone: str) -> str:
+    """+84912345678 -> 0912 345 678 (as Beneficiary.phone_display)."""
+    if not phone.startswith("+84"):
+        return phone
+    national = "0" + phone[3:]
+    return f"{national[:4]} {national[4:7]} {national[7:]}".strip()
+
+
+def _current_categories() -> Prefetch:
+    return Prefetch(
+        "categories",
+        queryset=BeneficiaryCategory.objects.filter(to_month__isnull=True)
+        .select_related("category")
+        .order_by("category__code", "id"),
+        to_attr="current_categories",
+    )
+
+
+def _category(c: BeneficiaryCategory) -> dict:
+    return {
+        "code": c.category.code,
+        "name": c.category.name,
+        "condition": c.condition,
+        "units": c.units,
+        "fixed_key": c.fixed_key,
+        "from_month": c.from_month,
+        "to_month": c.to_month,
+    }
+
+
+def _representation(link: Representation, full_cccd: bool) -> dict:
+    rep = link.representative
+    return {
+        "id": link.pk,
+        "representative_id": rep.pk,
+        "full_name": rep.full_name,
+        "birth_date": rep.birth_date,
+        "gender": rep.gender,
+        "cccd": rep.cccd if full_cccd else rep.masked_cccd,
+        "cccd_masked": bool(rep.cccd) and not full_cccd,
+        "phone": rep.phone,
+        "phone_display": _phone_display(rep.phone),
+        "kind": link.kind,
+        "relationship": link.relationship,
+        "document_number": link.document_number,
+        "valid_from": link.valid_from,
+        "valid_to": link.valid_to,
+        "is_payee": link.is_payee and link.ended_at is None,
+        "ended_at": link.ended_at,
+    }
+
+
+def _item(b: Beneficiary, full_cccd: bool) -> dict:
+    return {
+        "id": b.pk,
+        "full_name": b.full_name,
+        "birth_date": b.birth_date,
+        "gender": b.gender,
+        "cccd": b.cccd if full_cccd else b.masked_cccd,
+        "cccd_masked": bool(b.cccd) and not full_cccd,
+        "phone": b.phone,
+        "phone_display": b.phone_display,
+        "commune": {"id": b.commune.pk, "name": b.commune.name},
+        "village": {"id": b.village.pk, "name": b.village.name} if b.village else None,
+        "status": b.status,
+        "start_month": b.start_month,
+        "end_month": b.end_month,
+        "cannot_travel": b.cannot_travel,
+        "no_phone": b.no_phone,
+        "cannot_read_vietnamese": b.cannot_read_vietnamese,
+        "frail": b.frail,
+        "has_issues": b.has_issues,
+        "categories": [_category(c) for c in b.current_categories],
+    }
+
+
+def _links(b: Beneficiary, *, include_ended: bool) -> list[Representation]:
+    qs = b.representations.select_related("representative")
+    if not include_ended:
+        qs = qs.filter(ended_at__isnull=True)
+    return list(qs.order_by("ended_at", "id"))
+
+
+def _detail(request, beneficiary_id: int) -> dict:
+    qs = queries.beneficiaries_for(request.auth).prefetch_related(_current_categories())
+    b = _beneficiary(request, beneficiary_id, qs=qs)
+    full_cccd = _cccd_visible(request.auth)(b.area_path)
+    links = _links(b, include_ended=False)
+    return {
+        **_item(b, full_cccd),
+        "ethnicity": b.ethnicity,
+        "address": b.address,
+        "stop_reason": b.stop_reason,
+        "death_date": b.death_date,
+        "quality_issues": b.quality_issues or [],
+        "representatives": [_representation(link, full_cccd) for link in links],
+        "payee_representation_id": next((link.pk for link in links if link.is_payee), None),
+        "decisions": list(b.decisions.order_by("effective_month", "id")),
+        "created_at": b.created_at,
+        "updated_at": b.updated_at,
+    }
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def _categories(items: list[CategoryIn]) -> list[CategoryInput]:
+    return [CategoryInput(code=c.code, condition=c.condition, units=c.units, fixed_key=c.fixed_key) for c in items]
+
+
+def _representation_input(r: RepresentationIn) -> RepresentationInput:
+    person = PersonInput(full_name=r.full_name, birth_date=r.birth_date, gender=r.gender, cccd=r.cccd, phone=r.phone)
+    return RepresentationInput(
+        person=person,
+        kind=r.kind,
+        relationship=r.relationship,
+        document_number=r.document_number,
+        valid_from=r.valid_from,
+        valid_to=r.valid_to,
+        is_payee=r.is_payee,
+    )
+
+
+def _current_input(b: Beneficiary) -> BeneficiaryInput:
+    """The beneficiary's current row as a full input, to apply a partial update onto."""
+    return BeneficiaryInput(
+        **{name: getattr(b, name) for name in BeneficiaryInput.EDITABLE}, start_month=b.start_month
+    )
+
+
+def _target_area(user, commune_id: int, village_id: int | None) -> Area:
+    """Where a new beneficiary would live (the village if it is one of the commune's), checked
+    like an existing one: outside the user's areas 404, read-only 403."""
+    area = Area.objects.filter(pk=village_id, parent_id=commune_id).first() if village_id else None
+    area = area or Area.objects.filter(pk=commune_id).first()
+    if area is None or not access.can_in_area(user, Cap.REGISTRY_VIEW, area):
+        raise Http404
+    if not access.can_in_area(user, Cap.REGISTRY_EDIT, area):
+        raise _deny()
+    return area
+
+
+# --- endpoints ------------------------------------------------------------------------------
+
+
+@router.get("/beneficiaries", response=BeneficiaryPage)
+def list_beneficiaries(request, filters: Query[BeneficiaryFilters]):
+    """Search the beneficiaries in the user's areas, ordered by name."""
+    params = queries.SearchParams(
+        q=filters.q,
+        cccd=filters.cccd,
+        phone=filters.phone,
+        area=filters.area,
+        category=filters.category,
+        status=filters.status or "",
+        needs=tuple(filters.needs),
+        issues=filters.issues,
+    )
+    qs = queries.search(request.auth, params).order_by("name_key", "id")
+    count = qs.count()
+    start = (filters.page - 1) * filters.page_size
+    rows = (
+        qs.select_related("commune", "village").prefetch_related(_current_categories())[
+            start : start + filters.page_size
+        ]
+        if start < count
+        else []
+    )
+    visible = _cccd_visible(request.auth)
+    return {
+        "items": [_item(b, visible(b.area_path)) for b in rows],
+        "count": count,
+        "page": filters.page,
+        "pages": max(1, math.ceil(count / filters.page_size)),
+    }
+
+
+@router.post("/beneficiaries", response={201: BeneficiaryOut})
+def create_beneficiary(request, payload: BeneficiaryIn):
+    """Register a beneficiary with categories, the start decision and representatives.
+    A likely duplicate (same name and date of birth in the province) is refused unless
+    `accept_duplicate` is true."""
+    _target_area(request.auth, payload.commune_id, payload.village_id)
+    data = BeneficiaryInput(
+        **payload.dict(exclude={"categories", "representatives", "accept_duplicate"}),
+        categories=_categories(payload.categories),
+        representatives=[_representation_input(r) for r in payload.representatives],
+    )
+    b = services.create_beneficiary(actor=request.auth, data=data, accept_duplicate=payload.accept_duplicate)
+    return 201, _detail(request, b.pk)
+
+
+@router.get("/beneficiaries/{beneficiary_id}", response=BeneficiaryOut)
+def get_beneficiary(request, beneficiary_id: int):
+    return _detail(request, beneficiary_id)
+
+
+@router.patch("/beneficiaries/{beneficiary_id}", response=BeneficiaryOut)
+def update_beneficiary(request, beneficiary_id: int, payload: BeneficiaryPatch):
+    """Correct identity, contact and needs fields; only the fields sent change."""
+    b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
+    data = _current_input(b)
+    for name, value in payload.dict(exclude_unset=True).items():
+        setattr(data, name, value)
+    services.update_beneficiary(actor=request.auth, beneficiary=b, data=data)
+    return _detail(request, b.pk)
+
+
+@router.get("/beneficiaries/{beneficiary_id}/decisions", response=list[DecisionOut])
+def list_decisions(request, beneficiary_id: int):
+    b = _beneficiary(request, beneficiary_id)
+    return list(b.decisions.order_by("effective_month", "id"))
+
+
+def _move_areas(payload: DecisionIn) -> tuple[Area | None, Area | None]:
+    to_commune = to_village = None
+    if payload.to_commune_id is not None:
+        to_commune = Area.objects.filter(pk=payload.to_commune_id, level=Level.COMMUNE).first()
+        if to_commune is None:
+            raise ValidationError({"to_commune": _("Choose the commune the person moves to.")})
+    if payload.to_village_id is not None:
+        to_village = Area.objects.filter(pk=payload.to_village_id, level=Level.VILLAGE).first()
+        if to_village is None:
+            raise ValidationError({"to_village": _("The village does not belong to the commune.")})
+    return to_commune, to_village
+
+
+@router.post("/beneficiaries/{beneficiary_id}/decisions", response={201: DecisionOut})
+def create_decision(request, beneficiary_id: int, payload: DecisionIn):
+    """Record a signed decision (start, adjust, suspend, resume, stop, move) and apply it from
+    its effective month. A stop on death takes effect from the month after death."""
+    b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_DECIDE)
+    to_commune, to_village = _move_areas(payload)
+    decision = services.record_decision(
+        actor=request.auth,
+        beneficiary=b,
+        kind=payload.kind,
+        number=payload.number,
+        signed_on=payload.signed_on,
+        effective_month=payload.effective_month,
+        reason=payload.reason,
+        death_date=payload.death_date,
+        to_commune=to_commune,
+        to_village=to_village,
+        categories=_categories(payload.categories) if payload.categories is not None else None,
+        note=payload.note,
+    )
+    return 201, Decision.objects.get(pk=decision.pk)
+
+
+@router.get("/beneficiaries/{beneficiary_id}/representatives", response=list[RepresentationOut])
+def list_representatives(request, beneficiary_id: int, include_ended: bool = False):
+    b = _beneficiary(request, beneficiary_id)
+    full_cccd = _cccd_visible(request.auth)(b.area_path)
+    return [_representation(link, full_cccd) for link in _links(b, include_ended=include_ended)]
+
+
+@router.post("/beneficiaries/{beneficiary_id}/representatives", response={201: RepresentationOut})
+def add_representative(request, beneficiary_id: int, payload: RepresentationIn):
+    """Link a guardian or authorised person; a person already known by CCCD is reused."""
+    b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
+    link = services.add_representation(actor=request.auth, beneficiary=b, data=_representation_input(payload))
+    link = Representation.objects.select_related("representative").get(pk=link.pk)
+    return 201, _representation(link, _cccd_visible(request.auth)(b.area_path))
+
+
+@router.post("/beneficiaries/{beneficiary_id}/payee", response=list[RepresentationOut])
+def set_payee(request, beneficiary_id: int, payload: PayeeIn):
+    """Make one of the current representatives the payee, or (null) the beneficiary themself."""
+    b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
+    link = None
+    if payload.representation_id is not None:
+        link = b.representations.filter(pk=payload.representation_id, ended_at__isnull=True).first()
+        if link is None:
+            raise ValidationError(
+                {"representation_id": _("This representative does not act for the beneficiary.")}
+            )
+    services.set_payee(actor=request.auth, beneficiary=b, representation=link)
+    full_cccd = _cccd_visible(request.auth)(b.area_path)
+    return [_representation(x, full_cccd) for x in _links(b, include_ended=False)]
+
+
+@router.delete("/beneficiaries/{beneficiary_id}/representatives/{representation_id}", response={204: None})
+def end_representative(request, beneficiary_id: int, representation_id: int):
+    """End a representation (it stays in the history; the person is no longer paid for them)."""
+    b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
+    link = get_object_or_404(b.representations.select_related("beneficiary__commune"), pk=representation_id)
+    services.end_representation(actor=request.auth, representation=link)
+    return 204, None

@@ -1,0 +1,160 @@
+"""Spreadsheets of the registry: the import template, the error report of an import, and the
+filtered beneficiary list."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ansinh.accounts import access
+from ansinh.accounts.roles import Cap
+from ansinh.core.exporter import ERROR_FILL, header_cells, to_xlsx
+from ansinh.core.masking import mask_number
+
+from .columns import COLUMNS, ERROR_HEADER, WARNING_HEADER
+from .importing import read_rows
+from .models import Beneficiary, ImportJob
+
+
+def import_template() -> bytes:
+    """The XLSX template: the data sheet with Vietnamese headers and drop-downs, a sheet of
+    category codes and conditions, and instructions."""
+    from ansinh.policy.models import Category
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Danh sách"
+    ws.append([c.header for c in COLUMNS])
+    for i, c in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font = cell.font.copy(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[cell.column_letter].width = c.width
+    ws.freeze_panes = "B2"
+    ws.row_dimensions[1].height = 45
+    letters = {c.key: ws.cell(row=1, column=i).column_letter for i, c in enumerate(COLUMNS, start=1)}
+    for key, options in (("gender", '"Nam,Nữ"'), ("rep_gender", '"Nam,Nữ"'), ("rep_kind", '"Giám hộ,Ủy quyền"')):
+        dv = DataValidation(type="list", formula1=options, allow_blank=True)
+        dv.add(f"{letters[key]}2:{letters[key]}5000")
+        ws.add_data_validation(dv)
+    for key in ("cannot_travel", "no_phone", "cannot_read_vietnamese", "frail", "rep_is_payee"):
+        dv = DataValidation(type="list", formula1='"x"', allow_blank=True)
+        dv.add(f"{letters[key]}2:{letters[key]}5000")
+        ws.add_data_validation(dv)
+    for key in ("cccd", "phone", "rep_cccd", "rep_phone"):
+        for row in range(2, 5001):
+            ws[f"{letters[key]}{row}"].number_format = "@"  # keep leading zeros
+    cats = wb.create_sheet("Danh mục")
+    cats.append(["Mã", "Tên đối tượng", "Điều kiện dùng được"])
+    for category in Category.objects.prefetch_related("coefficient_rules").order_by("programme__code", "code"):
+        conditions = sorted({r.condition for r in category.coefficient_rules.all() if r.condition})
+        cats.append([category.code, category.name_vi or category.name_en, "; ".join(conditions)])
+    cats.column_dimensions["A"].width = 18
+    cats.column_dimensions["B"].width = 90
+    cats.column_dimensions["C"].width = 60
+    guide = wb.create_sheet("Hướng dẫn")
+    for line in [
+        _("One row per beneficiary. Required columns: full name, date of birth, gender, category code."),
+        _("Dates as dd/mm/yyyy; the start month as mm/yyyy (default: the month of the decision)."),
+        _("CCCD: 12 digits, typed as text so the leading zeros stay."),
+        _("Phone: a 10-digit mobile number; old 11-digit numbers are converted."),
+        _("Village: the name of a village already created in the commune."),
+        _("Representative columns: fill them for a guardian or authorised person; x in “Nhận tiền thay” makes "
+          "them the payee."),
+        _("Nothing is written until you confirm; re-importing the same file changes nothing."),
+    ]:
+        guide.append([line])
+    guide.column_dimensions["A"].width = 120
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def error_report(job: ImportJob) -> bytes:
+    """The uploaded rows as they were, with an error column (and warnings) per row."""
+    errors: dict[int, list[str]] = defaultdict(list)
+    for e in job.errors:
+        errors[e["row"]].append(f"{e['column']}: {e['message']}")
+    warnings: dict[int, list[str]] = defaultdict(list)
+    for w in job.warnings:
+        warnings[w["row"]].append(f"{w['column']}: {w['message']}")
+    keys, rows = read_rows(job.file.path, name=job.original_name)
+    headers = {c.key: c.header for c in COLUMNS}
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Danh sách")
+    ws.append(header_cells(ws, ["Dòng", ERROR_HEADER, WARNING_HEADER] + [headers[k] for k in keys]))
+    for number, raw in rows:
+        message = "\n".join(errors.get(number, []))
+        cells = [number, message, "\n".join(warnings.get(number, []))] + [raw.get(k) for k in keys]
+        if message:
+            cells = [_error_cell(ws, v) for v in cells]
+        ws.append(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _error_cell(ws, value):
+    cell = WriteOnlyCell(ws, value=value)
+    cell.fill = ERROR_FILL
+    return cell
+
+
+LIST_HEADERS = [
+    "STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Số điện thoại", "Dân tộc", "Xã/phường",
+    "Thôn/khóm/ấp", "Mã đối tượng", "Trạng thái", "Tháng bắt đầu", "Người nhận thay", "Không đi lại được",
+    "Không có điện thoại", "Không đọc được tiếng Việt", "Già yếu",
+]
+
+
+def beneficiary_rows(user, qs):
+    """Rows of the filtered list; CCCD masked unless the user may see it in that area.
+    Sensitive (HIV) category codes are never written to lists."""
+    from .models import BeneficiaryCategory, Representation
+
+    can_see_all = access.is_global(user)
+    cccd_paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
+    qs = qs.select_related("commune", "village").order_by("name_key", "id")
+    for start in range(0, 10**9, 2000):
+        chunk = list(qs[start : start + 2000])
+        if not chunk:
+            break
+        ids = [b.pk for b in chunk]
+        cats: dict[int, list[str]] = defaultdict(list)
+        for bc in BeneficiaryCategory.objects.filter(beneficiary_id__in=ids, to_month__isnull=True).select_related(
+            "category"
+        ):
+            if not bc.category.sensitive:
+                cats[bc.beneficiary_id].append(bc.category.code)
+        payees = dict(
+            Representation.objects.filter(beneficiary_id__in=ids, is_payee=True, ended_at__isnull=True).values_list(
+                "beneficiary_id", "representative__full_name"
+            )
+        )
+        for offset, b in enumerate(chunk, start=start + 1):
+            show = can_see_all or any(b.area_path.startswith(p) for p in cccd_paths)
+            yield [
+                offset, b.full_name, b.birth_date.strftime("%d/%m/%Y"),
+                "Nam" if b.gender == "male" else "Nữ", b.cccd if show else mask_number(b.cccd), b.phone_display,
+                b.ethnicity, b.commune.full_name, b.village.full_name if b.village else "",
+                "; ".join(cats.get(b.pk, [])), b.get_status_display(), b.start_month.strftime("%m/%Y"),
+                payees.get(b.pk, ""), _x(b.cannot_travel), _x(b.no_phone), _x(b.cannot_read_vietnamese), _x(b.frail),
+            ]
+
+
+def _x(flag: bool) -> str:
+    return "x" if flag else ""
+
+
+def beneficiary_list_xlsx(user, qs) -> bytes:
+    widths = [6, 26, 12, 8, 15, 14, 9, 20, 18, 14, 12, 10, 24, 8, 8, 8, 8]
+    return to_xlsx(title="Danh sách đối tượng", headers=LIST_HEADERS, rows=beneficiary_rows(user, qs), widths=widths)
+
+
+__all__ = ["Beneficiary", "beneficiary_list_xlsx", "error_report", "import_template"]

@@ -1,0 +1,376 @@
+"""Importing beneficiaries (with representatives) from XLSX or CSV for one commune.
+
+1. `read_rows` streams the file (python-calamine for XLSX, csv for CSV).
+2. `check_file` validates the WHOLE file first: per-row field rules, then set-based database
+   checks (CCCDs, likely duplicates), and classifies every valid row as create / update /
+   unchanged. Nothing is written.
+3. `apply_plan` writes the valid rows in one transaction with bulk statements and one audit
+   event per changed beneficiary. Re-importing the same file finds every row unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ansinh.areas.models import Area, Level
+from ansinh.core.text import normalize_name, search_key
+from ansinh.policy.models import Category
+
+from . import bulk
+from .columns import BY_KEY, HEADER_TO_KEY
+from .inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
+from .models import Beneficiary, Status
+from .rules import clean_beneficiary, first_of_month
+from .services import ACTIVE_STATUSES, issue_codes
+
+MAX_ROWS = 200_000
+TRUTHY = {"x", "có", "co", "1", "true", "yes", "y", "v", "✓"}
+
+
+class FileError(Exception):
+    """The file as a whole cannot be read (wrong format, no header, too many rows)."""
+
+
+@dataclass
+class RowError:
+    row: int  # spreadsheet row number (header is row 1)
+    column: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Plan:
+    rows: int = 0
+    creates: list[tuple[int, BeneficiaryInput, list[dict]]] = field(default_factory=list)
+    updates: list[tuple[int, int, BeneficiaryInput, list[dict]]] = field(default_factory=list)  # row, id, data
+    unchanged: list[int] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+
+    @property
+    def error_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    def summary(self) -> dict:
+        return {
+            "rows": self.rows,
+            "created": len(self.creates),
+            "updated": len(self.updates),
+            "unchanged": len(self.unchanged),
+            "error_rows": self.error_rows,
+            "errors": [e.as_dict() for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
+        }
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def read_rows(path: str | Path, *, name: str | None = None) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """Returns (recognised column keys, iterator of (row number, {key: raw value}))."""
+    name = (name or str(path)).lower()
+    if name.endswith(".csv"):
+        raw_rows = _csv_rows(path)
+    elif name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        raw_rows = _xlsx_rows(path)
+    else:
+        raise FileError(_("Upload an Excel file (.xlsx) or a CSV file."))
+    try:
+        header = next(raw_rows)
+    except StopIteration:
+        raise FileError(_("The file is empty.")) from None
+    keys = [HEADER_TO_KEY.get(search_key(str(h or ""))) for h in header]
+    missing = [c.header for c in BY_KEY.values() if c.required and c.key not in keys]
+    if missing:
+        raise FileError(
+            _("The header row lacks the columns: %(columns)s. Download the template and copy your data into it.")
+            % {"columns": ", ".join(missing)}
+        )
+
+    def rows() -> Iterator[tuple[int, dict]]:
+        for number, values in enumerate(raw_rows, start=2):
+            if number - 1 > MAX_ROWS:
+                raise FileError(_("The file has more than %(n)d rows; split it.") % {"n": MAX_ROWS})
+            if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            yield number, {k: v for k, v in zip(keys, values, strict=False) if k}
+
+    return [k for k in keys if k], rows()
+
+
+def _xlsx_rows(path) -> Iterator[list]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception as exc:  # noqa: BLE001 - calamine raises several error types
+        raise FileError(_("The file could not be read as an Excel workbook.")) from exc
+    yield from sheet.iter_rows()
+
+
+def _csv_rows(path) -> Iterator[list]:
+    data = Path(path).read_bytes()
+    for encoding in ("utf-8-sig", "cp1258", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+    yield from csv.reader(io.StringIO(text), dialect)
+
+
+# ------------------------------------------------------------------------------------- converting
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _date(value, *, month_only: bool = False) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and 1 < value < 80000:  # Excel serial number
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+    text = str(value).strip()
+    formats = ["%m/%Y", "%m-%Y", "%Y-%m", "%d/%m/%Y", "%Y-%m-%d"] if month_only else ["%d/%m/%Y", "%d-%m-%Y",
+                                                                                      "%Y-%m-%d", "%d.%m.%Y"]
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _gender(value) -> str:
+    text = search_key(_text(value))
+    return {"nam": "male", "male": "male", "m": "male", "nu": "female", "female": "female", "f": "female"}.get(
+        text, text
+    )
+
+
+def _bool(value) -> bool:
+    return search_key(_text(value)) in TRUTHY or _text(value).lower() in TRUTHY
+
+
+def _rep_kind(value) -> str:
+    text = search_key(_text(value))
+    if text.startswith("giam ho") or text == "guardian":
+        return "guardian"
+    if text.startswith("uy quyen") or text.startswith("duoc uy quyen") or text == "authorised":
+        return "authorised"
+    return text
+
+
+@dataclass
+class Context:
+    commune: Area
+    villages: dict[str, int]  # name_key -> id
+    areas: dict[int, Area]
+    category_codes: set[str]
+    today: dt.date
+
+
+def make_context(commune: Area) -> Context:
+    villages = list(Area.objects.filter(parent=commune, level=Level.VILLAGE))
+    areas = {commune.pk: commune} | {v.pk: v for v in villages}
+    keys: dict[str, int] = {}
+    for v in villages:
+        keys[v.name_key] = v.pk
+        keys[search_key(v.full_name)] = v.pk
+    return Context(commune=commune, villages=keys, areas=areas,
+                   category_codes=set(Category.objects.values_list("code", flat=True)),
+                   today=timezone.localdate())
+
+
+def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> BeneficiaryInput:
+    def date_of(key, month_only=False):
+        try:
+            return _date(raw.get(key), month_only=month_only)
+        except ValueError:
+            errors(key, _("“%(value)s” is not a date (dd/mm/yyyy).") % {"value": _text(raw.get(key))}
+                   if not month_only else _("“%(value)s” is not a month (mm/yyyy).") % {"value": _text(raw.get(key))})
+            return None
+
+    village_id = None
+    village_name = _text(raw.get("village"))
+    if village_name:
+        village_id = ctx.villages.get(search_key(village_name))
+        if village_id is None:
+            errors("village", _("The village “%(name)s” does not exist in %(commune)s; create it first.")
+                   % {"name": village_name, "commune": ctx.commune.full_name})
+    units_text = _text(raw.get("units"))
+    units = 1
+    if units_text:
+        if units_text.isdigit() and int(units_text) >= 1:
+            units = int(units_text)
+        else:
+            errors("units", _("The number of people raised must be a whole number from 1."))
+    categories = []
+    code = _text(raw.get("category")).upper().replace("Đ", "D")
+    if code:
+        categories.append(CategoryInput(code=code, condition=_text(raw.get("condition")), units=units))
+    for other in _text(raw.get("other_categories")).replace(",", ";").split(";"):
+        if other.strip():
+            categories.append(CategoryInput(code=other.strip().upper()))
+    reps = []
+    rep_name = _text(raw.get("rep_full_name"))
+    if rep_name:
+        reps.append(RepresentationInput(
+            person=PersonInput(full_name=rep_name, birth_date=date_of("rep_birth_date"),
+                               gender=_gender(raw.get("rep_gender")) if _text(raw.get("rep_gender")) else "",
+                               cccd=_text(raw.get("rep_cccd")), phone=_text(raw.get("rep_phone"))),
+            kind=_rep_kind(raw.get("rep_kind")) or "authorised", relationship=_text(raw.get("rep_relationship")),
+            document_number=_text(raw.get("rep_document")), valid_from=date_of("rep_valid_from"),
+            valid_to=date_of("rep_valid_to"), is_payee=_bool(raw.get("rep_is_payee")),
+        ))
+    return BeneficiaryInput(
+        full_name=_text(raw.get("full_name")), birth_date=date_of("birth_date"), gender=_gender(raw.get("gender")),
+        commune_id=ctx.commune.pk, village_id=village_id, cccd=_text(raw.get("cccd")).replace(" ", ""),
+        phone=_text(raw.get("phone")), ethnicity=_text(raw.get("ethnicity")) or "Kinh",
+        address=_text(raw.get("address")), cannot_travel=_bool(raw.get("cannot_travel")),
+        no_phone=_bool(raw.get("no_phone")), cannot_read_vietnamese=_bool(raw.get("cannot_read_vietnamese")),
+        frail=_bool(raw.get("frail")), categories=categories, decision_number=_text(raw.get("decision_number")),
+        decision_date=date_of("decision_date"), start_month=date_of("start_month", month_only=True),
+        representatives=reps,
+    )
+
+
+# --------------------------------------------------------------------------------------- checking
+
+FIELD_TO_KEY = {"commune": "village", "categories": "category", "representatives": "rep_full_name"}
+
+
+def _column_of(field_name: str) -> str:
+    from .columns import header_label
+
+    return header_label(field_name)
+
+
+def check_file(path, *, commune: Area, name: str | None = None,
+               progress: Callable[[int, int], None] | None = None) -> Plan:
+    """Validate the whole file; classify rows. Reads the database, writes nothing."""
+    ctx = make_context(commune)
+    _keys, rows = read_rows(path, name=name)
+    plan = Plan()
+    parsed: list[tuple[int, BeneficiaryInput, list[dict]]] = []
+    seen_cccd: dict[str, int] = {}
+    for number, raw in rows:
+        plan.rows += 1
+        row_errors: list[RowError] = []
+
+        def err(key, message, _row=number, _errors=row_errors):
+            _errors.append(RowError(_row, BY_KEY[key].header if key in BY_KEY else key, message))
+
+        data = to_input(raw, ctx, err)
+        data, findings = clean_beneficiary(data, today=ctx.today, areas=ctx.areas, category_codes=ctx.category_codes)
+        for field_name, messages in findings.errors.items():
+            row_errors.extend(RowError(number, _column_of(field_name), m) for m in messages)
+        if data.cccd and not row_errors:
+            first = seen_cccd.setdefault(data.cccd, number)
+            if first != number:
+                row_errors.append(RowError(number, BY_KEY["cccd"].header,
+                                           _("The same CCCD is already on row %(row)d of this file.") % {"row": first}))
+        for field_name, messages in findings.warnings.items():
+            plan.warnings.extend(RowError(number, _column_of(field_name), m) for m in messages)
+        if row_errors:
+            plan.errors.extend(row_errors)
+        else:
+            parsed.append((number, data, issue_codes(findings)))
+        if progress and plan.rows % 1000 == 0:
+            progress(plan.rows, 0)
+    _classify(parsed, plan, ctx)
+    plan.errors.sort(key=lambda e: e.row)
+    plan.warnings.sort(key=lambda e: e.row)
+    return plan
+
+
+def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan, ctx: Context) -> None:
+    """Match rows to existing beneficiaries by CCCD (else by name + date of birth in the
+    commune) in a few set-based queries; decide create / update / unchanged / error."""
+    by_cccd: dict[str, Beneficiary] = {}
+    cccds = [d.cccd for _n, d, _i in parsed if d.cccd]
+    for start in range(0, len(cccds), 5000):
+        for b in Beneficiary.objects.filter(cccd__in=cccds[start : start + 5000], status__in=ACTIVE_STATUSES):
+            by_cccd[b.cccd] = b
+    no_cccd_keys = {search_key(d.full_name) for _n, d, _i in parsed if not d.cccd}
+    by_name: dict[tuple[str, dt.date], list[Beneficiary]] = {}
+    if no_cccd_keys:
+        for b in Beneficiary.objects.filter(commune=ctx.commune, name_key__in=no_cccd_keys, cccd="").exclude(
+                status=Status.STOPPED):
+            by_name.setdefault((b.name_key, b.birth_date), []).append(b)
+    province_path = "/" + ctx.commune.path.strip("/").split("/")[0] + "/"
+    dup_keys = {search_key(d.full_name) for _n, d, _i in parsed}
+    known_people: set[tuple[str, dt.date]] = set()
+    key_list = list(dup_keys)
+    for start in range(0, len(key_list), 5000):
+        known_people |= set(
+            Beneficiary.objects.filter(area_path__startswith=province_path, name_key__in=key_list[start : start + 5000])
+            .values_list("name_key", "birth_date")
+        )
+    for number, data, issues in parsed:
+        existing = by_cccd.get(data.cccd) if data.cccd else None
+        if existing is None and not data.cccd:
+            matches = by_name.get((search_key(data.full_name), data.birth_date), [])
+            existing = matches[0] if len(matches) == 1 else None
+        if existing is not None and existing.commune_id != ctx.commune.pk:
+            plan.errors.append(RowError(number, BY_KEY["cccd"].header, _(
+                "This CCCD belongs to a beneficiary of another commune; record a move decision there instead.")))
+            continue
+        if existing is None:
+            if (search_key(data.full_name), data.birth_date) in known_people:
+                message = _("Likely duplicate: a beneficiary with the same name and date of birth is already "
+                            "registered in the province.")
+                plan.warnings.append(RowError(number, BY_KEY["full_name"].header, message))
+                issues = [*issues, {"field": "full_name", "message": message}]
+            plan.creates.append((number, data, issues))
+        elif _differs(existing, data):
+            plan.updates.append((number, existing.pk, data, issues))
+        else:
+            plan.unchanged.append(number)
+
+
+def _differs(b: Beneficiary, d: BeneficiaryInput) -> bool:
+    return any(getattr(b, name) != getattr(d, name) for name in BeneficiaryInput.EDITABLE)
+
+
+# --------------------------------------------------------------------------------------- applying
+
+
+@transaction.atomic
+def apply_plan(*, actor, plan: Plan, commune: Area, note: str = "") -> dict:
+    """Write the plan's valid rows: all of them or none."""
+    ctx = make_context(commune)
+    category_ids = dict(Category.objects.values_list("code", "id"))
+    for _n, data, _i in plan.creates:
+        data.start_month = first_of_month(data.start_month)
+    created = bulk.bulk_create_beneficiaries(
+        actor=actor, items=[bulk.BulkItem(d, i) for _n, d, i in plan.creates], areas=ctx.areas,
+        category_ids=category_ids, note=note,
+    )
+    existing = Beneficiary.objects.in_bulk([pk for _n, pk, _d, _i in plan.updates])
+    changes = [(existing[pk], d, i) for _n, pk, d, i in plan.updates if pk in existing]
+    updated = bulk.bulk_update_beneficiaries(actor=actor, changes=changes, areas=ctx.areas, note=note)
+    return {"created": len(created), "updated": updated, "unchanged": len(plan.unchanged)}

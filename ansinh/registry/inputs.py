@@ -1,0 +1,64 @@
+"""Typed inputs of the registry services, shared by the form, the importer and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass
+class CategoryInput:
+    code: str
+    condition: str = ""
+    units: int = 1
+    fixed_key: str = ""
+
+
+@dataclass
+class PersonInput:
+    """A representative (guardian or authorised person)."""
+
+    full_name: str
+    birth_date: date | None = None
+    gender: str = ""
+    cccd: str = ""
+    phone: str = ""
+
+
+@dataclass
+class RepresentationInput:
+    person: PersonInput
+    kind: str  # RepresentationKind
+    relationship: str = ""
+    document_number: str = ""
+    valid_from: date | None = None
+    valid_to: date | None = None
+    is_payee: bool = False
+
+
+@dataclass
+class BeneficiaryInput:
+    full_name: str
+    birth_date: date | None
+    gender: str
+    commune_id: int
+    village_id: int | None = None
+    cccd: str = ""
+    phone: str = ""
+    ethnicity: str = "Kinh"
+    address: str = ""
+    cannot_travel: bool = False
+    no_phone: bool = False
+    cannot_read_vietnamese: bool = False
+    frail: bool = False
+    categories: list[CategoryInput] = field(default_factory=list)
+    decision_number: str = ""
+    decision_date: date | None = None
+    start_month: date | None = None
+    representatives: list[RepresentationInput] = field(default_factory=list)
+
+    # fields compared for "changed?" by the importer and written by update_beneficiary
+    EDITABLE = (
+        "full_name", "birth_date", "gender", "cccd", "phone", "ethnicity", "address", "commune_id", "village_id",
+        "cannot_travel", "no_phone", "cannot_read_vietnamese", "frail",
+    )

@@ -1,0 +1,43 @@
+from datetime import date
+
+import pytest
+
+from ansinh.registry.inputs import BeneficiaryInput, CategoryInput
+
+
+@pytest.fixture
+def policy(db):
+    from django.conf import settings
+
+    from ansinh.policy.services import load_policy
+
+    load_policy(actor=None, path=settings.ANSINH_POLICY_FILE)
+
+
+def cccd_for(birth: date, gender: str, tail: str = "012345", province: str = "089") -> str:
+    century = (birth.year // 100 - 19) * 2 + (1 if gender == "female" else 0)
+    return f"{province}{century}{birth.year % 100:02d}{tail}"
+
+
+@pytest.fixture
+def make_input(tree, policy):
+    def _make(**overrides) -> BeneficiaryInput:
+        birth = overrides.pop("birth_date", date(1940, 5, 17))
+        gender = overrides.pop("gender", "female")
+        data = BeneficiaryInput(
+            full_name=overrides.pop("full_name", "Nguyễn Thị Ánh"),
+            birth_date=birth,
+            gender=gender,
+            commune_id=overrides.pop("commune_id", tree.a.pk),
+            village_id=overrides.pop("village_id", tree.village_a.pk),
+            cccd=overrides.pop("cccd", cccd_for(birth, gender)),
+            phone=overrides.pop("phone", "0912345678"),
+            categories=overrides.pop("categories", [CategoryInput(code="D20.5.5.c")]),
+            decision_number=overrides.pop("decision_number", "15/QĐ-UBND"),
+            decision_date=overrides.pop("decision_date", date(2024, 3, 12)),
+        )
+        for k, v in overrides.items():
+            setattr(data, k, v)
+        return data
+
+    return _make
