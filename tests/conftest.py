@@ -19,26 +19,49 @@ def tree(db):
     """A small legacy tree: province 89 → district 884 → communes A, B; a village under A."""
     from ansinh.areas.models import Area, Level, Tree
 
-    province = Area.objects.create(tree=Tree.LEGACY, level=Level.PROVINCE, code="89", name="An Giang", division_type="Tỉnh")
+    province = Area.objects.create(
+        tree=Tree.LEGACY, level=Level.PROVINCE, code="89", name="An Giang", division_type="Tỉnh"
+    )
     district = Area.objects.create(
-        tree=Tree.LEGACY, level=Level.DISTRICT, code="884", name="Châu Đốc", division_type="Thành phố", parent=province
+        tree=Tree.LEGACY,
+        level=Level.DISTRICT,
+        code="884",
+        name="Châu Đốc",
+        division_type="Thành phố",
+        parent=province,
     )
     commune_a = Area.objects.create(
-        tree=Tree.LEGACY, level=Level.COMMUNE, code="30280", name="Châu Phú A", division_type="Phường", parent=district
+        tree=Tree.LEGACY,
+        level=Level.COMMUNE,
+        code="30280",
+        name="Châu Phú A",
+        division_type="Phường",
+        parent=district,
     )
     commune_b = Area.objects.create(
-        tree=Tree.LEGACY, level=Level.COMMUNE, code="30283", name="Vĩnh Mỹ", division_type="Phường", parent=district
+        tree=Tree.LEGACY,
+        level=Level.COMMUNE,
+        code="30283",
+        name="Vĩnh Mỹ",
+        division_type="Phường",
+        parent=district,
     )
     village_a = Area.objects.create(
         tree=Tree.LEGACY, level=Level.VILLAGE, name="Khóm Châu Long 1", division_type="", parent=commune_a
     )
-    return type("Tree", (), {"province": province, "district": district, "a": commune_a, "b": commune_b, "village_a": village_a})
+    return type(
+        "Tree",
+        (),
+        {"province": province, "district": district, "a": commune_a, "b": commune_b, "village_a": village_a},
+    )
 
 
 def make_user(username: str, role: str, area, **extra):
     from ansinh.accounts.models import RoleAssignment, User
 
-    user = User.objects.create_user(username=username, password=PASSWORD, full_name=username.replace("_", " ").title(), **extra)
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, full_name=username.replace("_", " ").title(), **extra
+    )
     RoleAssignment.objects.create(user=user, role=role, area=area)
     return user
 

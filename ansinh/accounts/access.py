@@ -24,9 +24,7 @@ def _grants(user) -> list[tuple[str, str, int]]:
     if cached is None:
         from .models import RoleAssignment
 
-        cached = list(
-            RoleAssignment.objects.active().filter(user=user).values_list("role", "area__path", "area_id")
-        )
+        cached = list(RoleAssignment.objects.active().filter(user=user).values_list("role", "area__path", "area_id"))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 
@@ -101,5 +99,3 @@ def top_areas(user, cap: str = Cap.AREAS_VIEW) -> list[Area]:
     paths = paths_with(user, cap)
     ids = [int(p.strip("/").split("/")[-1]) for p in paths]
     return list(Area.objects.filter(pk__in=ids).order_by("path"))
-
-

@@ -39,7 +39,9 @@ class OrgUnit(models.Model):
     kind = models.CharField(_("kind"), max_length=30, choices=OrgKind.choices)
     name = models.CharField(_("name"), max_length=255)
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
-    area = models.ForeignKey("areas.Area", verbose_name=_("seat area"), on_delete=models.PROTECT, related_name="org_units")
+    area = models.ForeignKey(
+        "areas.Area", verbose_name=_("seat area"), on_delete=models.PROTECT, related_name="org_units"
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -75,9 +77,7 @@ class Responsibility(models.Model):
         verbose_name = _("responsibility")
         verbose_name_plural = _("responsibilities")
         constraints = [
-            models.UniqueConstraint(
-                fields=["area", "function", "org_unit", "valid_from"], name="responsibility_unique"
-            )
+            models.UniqueConstraint(fields=["area", "function", "org_unit", "valid_from"], name="responsibility_unique")
         ]
 
     def __str__(self) -> str:
@@ -88,7 +88,8 @@ class RoleAssignmentQuerySet(models.QuerySet):
     def active(self, on: date | None = None):
         day = on or timezone.localdate()
         return self.filter(revoked_at__isnull=True).filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=day), Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day),
         )
 
 
@@ -111,7 +112,9 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("role assignments")
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "area"], condition=Q(revoked_at__isnull=True), name="assignment_unique_active"
+                fields=["user", "role", "area"],
+                condition=Q(revoked_at__isnull=True),
+                name="assignment_unique_active",
             )
         ]
 

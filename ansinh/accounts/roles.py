@@ -56,7 +56,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.VILLAGE_HEAD: frozenset({Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.REGISTRY_VIEW}),
     Role.COMMUNE_POLICE: frozenset(_VIEW | {Cap.REGISTRY_VIEW, Cap.REGISTRY_VIEW_CCCD, Cap.IDENTITY_VERIFY}),
     Role.OFFICE_OFFICER: frozenset(
-        _VIEW | {Cap.REGISTRY_VIEW, Cap.REGISTRY_VIEW_CCCD, Cap.REGISTRY_DECIDE, Cap.PAYROLL_PREPARE, Cap.REPORTS_VIEW}
+        _VIEW
+        | {
+            Cap.REGISTRY_VIEW,
+            Cap.REGISTRY_VIEW_CCCD,
+            Cap.REGISTRY_DECIDE,
+            Cap.PAYROLL_PREPARE,
+            Cap.REPORTS_VIEW,
+        }
     ),
     Role.APPROVER: frozenset(_VIEW | {Cap.REGISTRY_VIEW, Cap.PAYROLL_APPROVE, Cap.REPORTS_VIEW}),
     Role.PROVIDER_STAFF: frozenset({Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.PAYMENTS_PROVIDE}),

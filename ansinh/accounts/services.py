@@ -14,7 +14,13 @@ from .models import ApiToken, Function, OrgKind, OrgUnit, Responsibility, RoleAs
 
 @transaction.atomic
 def create_user(
-    *, actor, username: str, full_name: str = "", password: str | None = None, email: str = "", phone: str = ""
+    *,
+    actor,
+    username: str,
+    full_name: str = "",
+    password: str | None = None,
+    email: str = "",
+    phone: str = "",
 ) -> User:
     user = User(username=username, full_name=full_name, email=email, phone=phone)
     if password:
@@ -23,13 +29,24 @@ def create_user(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    record(actor=actor, action="accounts.user.created", obj=user, after=snapshot(user, ["username", "full_name", "email"]))
+    record(
+        actor=actor,
+        action="accounts.user.created",
+        obj=user,
+        after=snapshot(user, ["username", "full_name", "email"]),
+    )
     return user
 
 
 @transaction.atomic
 def assign_role(
-    *, actor, user: User, role: str, area: Area, org_unit: OrgUnit | None = None, valid_from: date | None = None
+    *,
+    actor,
+    user: User,
+    role: str,
+    area: Area,
+    org_unit: OrgUnit | None = None,
+    valid_from: date | None = None,
 ) -> RoleAssignment:
     existing = RoleAssignment.objects.filter(user=user, role=role, area=area, revoked_at__isnull=True).first()
     if existing:
@@ -66,9 +83,7 @@ def revoke_role(*, actor, assignment: RoleAssignment) -> RoleAssignment:
 
 @transaction.atomic
 def create_org_unit(*, actor, kind: str, name: str, area: Area, short_name: str = "") -> OrgUnit:
-    unit, created = OrgUnit.objects.get_or_create(
-        kind=kind, name=name, area=area, defaults={"short_name": short_name}
-    )
+    unit, created = OrgUnit.objects.get_or_create(kind=kind, name=name, area=area, defaults={"short_name": short_name})
     if created:
         record(actor=actor, action="accounts.orgunit.created", obj=unit, area=area, after=snapshot(unit))
     return unit
@@ -76,11 +91,20 @@ def create_org_unit(*, actor, kind: str, name: str, area: Area, short_name: str 
 
 @transaction.atomic
 def assign_responsibility(
-    *, actor, org_unit: OrgUnit, area: Area, function: str, valid_from: date | None = None,
+    *,
+    actor,
+    org_unit: OrgUnit,
+    area: Area,
+    function: str,
+    valid_from: date | None = None,
     valid_to: date | None = None,
 ) -> Responsibility:
     resp, created = Responsibility.objects.get_or_create(
-        org_unit=org_unit, area=area, function=function, valid_from=valid_from, defaults={"valid_to": valid_to}
+        org_unit=org_unit,
+        area=area,
+        function=function,
+        valid_from=valid_from,
+        defaults={"valid_to": valid_to},
     )
     if created:
         record(actor=actor, action="accounts.responsibility.assigned", obj=resp, area=area, after=snapshot(resp))
@@ -91,10 +115,9 @@ def responsible_unit(*, area: Area, function: str, on: date | None = None) -> Or
     """The unit performing `function` for `area` on a day: the assignment on the nearest
     ancestor (the area itself first) that is valid that day."""
     day = on or timezone.localdate()
-    candidates = (
-        Responsibility.objects.filter(area_id__in=area.ancestor_ids(), function=function, org_unit__active=True)
-        .select_related("org_unit", "area")
-    )
+    candidates = Responsibility.objects.filter(
+        area_id__in=area.ancestor_ids(), function=function, org_unit__active=True
+    ).select_related("org_unit", "area")
     best = None
     for resp in candidates:
         if resp.valid_from and resp.valid_from > day or resp.valid_to and resp.valid_to < day:
@@ -109,7 +132,12 @@ def create_api_token(*, actor, user: User, name: str = "") -> tuple[ApiToken, st
     """Returns the token row and the raw value, which is shown once and never stored."""
     raw = ApiToken.generate_raw()
     token = ApiToken.objects.create(user=user, name=name, key_prefix=raw[:12], key_hash=hash_token(raw))
-    record(actor=actor, action="accounts.api_token.created", obj=token, after={"user": user.username, "name": name})
+    record(
+        actor=actor,
+        action="accounts.api_token.created",
+        obj=token,
+        after={"user": user.username, "name": name},
+    )
     return token, raw
 
 

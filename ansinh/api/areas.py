@@ -5,7 +5,6 @@ from ninja import Router, Schema
 
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
-from ansinh.areas.models import Area
 
 router = Router(tags=["areas"])
 

@@ -10,9 +10,7 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request, token: str):
         if not token or not token.startswith(ApiToken.PREFIX):
             return None
-        api_token = (
-            ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
-        )
+        api_token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
         if api_token is None or not api_token.is_usable:
             return None
         now = timezone.now()

@@ -50,7 +50,12 @@ class Area(models.Model):
     division_type = models.CharField(_("type"), max_length=60, blank=True, help_text=_("e.g. Phường, Xã, Thị xã"))
     name_key = models.CharField(max_length=200, editable=False, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(max_length=255, editable=False, db_index=True)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
@@ -70,17 +75,15 @@ class Area(models.Model):
                 fields=["parent", "name_key"], condition=Q(level="village"), name="area_unique_village_name"
             ),
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_from__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
                 name="area_valid_range",
             ),
         ]
 
     def __str__(self) -> str:
         return self.full_name
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.division_type} {self.name}".strip() if self.division_type else self.name
 
     def save(self, *args, **kwargs):
         self.name_key = search_key(self.name)
@@ -90,6 +93,10 @@ class Area(models.Model):
             self.path = new_path
             self.depth = new_path.count("/") - 2
             type(self).objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.division_type} {self.name}".strip() if self.division_type else self.name
 
     @property
     def audit_area(self) -> "Area":

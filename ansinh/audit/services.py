@@ -100,6 +100,4 @@ def record_many(events: list[AuditEvent], batch_size: int = 2000) -> None:
 
 
 def history(obj: models.Model):
-    return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related(
-        "actor"
-    )
+    return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related("actor")

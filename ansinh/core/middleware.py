@@ -13,8 +13,9 @@ class SecurityHeadersMiddleware:
             # Django admin uses inline scripts in a few widgets.
             response.headers.setdefault(
                 "Content-Security-Policy",
-                settings.CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
-                .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+                settings.CONTENT_SECURITY_POLICY.replace(
+                    "script-src 'self'", "script-src 'self' 'unsafe-inline'"
+                ).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
             )
         elif request.path.startswith("/api/v1/docs"):
             pass

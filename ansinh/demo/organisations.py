@@ -37,28 +37,61 @@ def _first_commune(district: Area) -> Area:
 @transaction.atomic
 def load_organisations() -> dict[str, int]:
     province = _legacy(PROVINCE_CODE)
-    dept = create_org_unit(actor=None, kind=OrgKind.PROVINCE_DEPARTMENT, area=province,
-                           name="Sở Lao động – Thương binh và Xã hội tỉnh An Giang", short_name="Sở LĐTBXH")
+    dept = create_org_unit(
+        actor=None,
+        kind=OrgKind.PROVINCE_DEPARTMENT,
+        area=province,
+        name="Sở Lao động – Thương binh và Xã hội tỉnh An Giang",
+        short_name="Sở LĐTBXH",
+    )
     assign_responsibility(actor=None, org_unit=dept, area=province, function=Function.MONITOR)
     for code, name in PILOT_DISTRICTS.items():
         district = _legacy(code)
         kind_name = "thành phố" if district.division_type.lower().startswith("thành") else "thị xã"
-        office = create_org_unit(actor=None, kind=OrgKind.APPROVING_OFFICE, area=district,
-                                 name=f"Phòng Lao động – Thương binh và Xã hội {kind_name} {name}",
-                                 short_name=f"Phòng LĐTBXH {name}")
-        post = create_org_unit(actor=None, kind=OrgKind.PROVIDER, area=district,
-                               name=f"Bưu điện {kind_name} {name}", short_name=f"Bưu điện {name}")
-        treasury = create_org_unit(actor=None, kind=OrgKind.TREASURY, area=district,
-                                   name=f"Kho bạc Nhà nước {name}", short_name=f"KBNN {name}")
-        finance = create_org_unit(actor=None, kind=OrgKind.FINANCE_OFFICE, area=district,
-                                  name=f"Phòng Tài chính – Kế hoạch {kind_name} {name}",
-                                  short_name=f"Phòng TC-KH {name}")
-        for unit, function in ((office, Function.APPRAISE), (office, Function.APPROVE), (post, Function.PAY),
-                               (treasury, Function.FUND), (finance, Function.SETTLE)):
+        office = create_org_unit(
+            actor=None,
+            kind=OrgKind.APPROVING_OFFICE,
+            area=district,
+            name=f"Phòng Lao động – Thương binh và Xã hội {kind_name} {name}",
+            short_name=f"Phòng LĐTBXH {name}",
+        )
+        post = create_org_unit(
+            actor=None,
+            kind=OrgKind.PROVIDER,
+            area=district,
+            name=f"Bưu điện {kind_name} {name}",
+            short_name=f"Bưu điện {name}",
+        )
+        treasury = create_org_unit(
+            actor=None,
+            kind=OrgKind.TREASURY,
+            area=district,
+            name=f"Kho bạc Nhà nước {name}",
+            short_name=f"KBNN {name}",
+        )
+        finance = create_org_unit(
+            actor=None,
+            kind=OrgKind.FINANCE_OFFICE,
+            area=district,
+            name=f"Phòng Tài chính – Kế hoạch {kind_name} {name}",
+            short_name=f"Phòng TC-KH {name}",
+        )
+        for unit, function in (
+            (office, Function.APPRAISE),
+            (office, Function.APPROVE),
+            (post, Function.PAY),
+            (treasury, Function.FUND),
+            (finance, Function.SETTLE),
+        ):
             assign_responsibility(actor=None, org_unit=unit, area=district, function=function)
         for commune in Area.objects.filter(parent=district, level=Level.COMMUNE):
-            create_org_unit(actor=None, kind=OrgKind.COMMUNE_COMMITTEE, area=commune,
-                            name=f"UBND {commune.full_name}", short_name=f"UBND {commune.name}")
+            create_org_unit(
+                actor=None,
+                kind=OrgKind.COMMUNE_COMMITTEE,
+                area=commune,
+                name=f"UBND {commune.full_name}",
+                short_name=f"UBND {commune.name}",
+            )
     return {"org_units": OrgUnit.objects.count()}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+
 from django.db import connection
 
 from ansinh.areas.models import Area
@@ -45,11 +46,25 @@ def _beneficiary(item: BulkItem, areas: dict[int, Area]) -> Beneficiary:
     commune = areas[d.commune_id]
     village = areas.get(d.village_id) if d.village_id else None
     return Beneficiary(
-        full_name=d.full_name, name_key=search_key(d.full_name), birth_date=d.birth_date, gender=d.gender,
-        cccd=d.cccd, phone=d.phone, ethnicity=d.ethnicity or "", address=d.address, commune=commune,
-        village=village, area_path=(village or commune).path, cannot_travel=d.cannot_travel, no_phone=d.no_phone,
-        cannot_read_vietnamese=d.cannot_read_vietnamese, frail=d.frail, start_month=d.start_month,
-        status=Status.ACTIVE, quality_issues=item.issues, has_issues=bool(item.issues),
+        full_name=d.full_name,
+        name_key=search_key(d.full_name),
+        birth_date=d.birth_date,
+        gender=d.gender,
+        cccd=d.cccd,
+        phone=d.phone,
+        ethnicity=d.ethnicity or "",
+        address=d.address,
+        commune=commune,
+        village=village,
+        area_path=(village or commune).path,
+        cannot_travel=d.cannot_travel,
+        no_phone=d.no_phone,
+        cannot_read_vietnamese=d.cannot_read_vietnamese,
+        frail=d.frail,
+        start_month=d.start_month,
+        status=Status.ACTIVE,
+        quality_issues=item.issues,
+        has_issues=bool(item.issues),
     )
 
 
@@ -61,8 +76,14 @@ def snapshot_input(d: BeneficiaryInput) -> dict:
 
 
 def bulk_create_beneficiaries(
-    *, actor, items: Sequence[BulkItem], areas: dict[int, Area], category_ids: dict[str, int],
-    action: str = "registry.beneficiary.created", audit: bool = True, note: str = "",
+    *,
+    actor,
+    items: Sequence[BulkItem],
+    areas: dict[int, Area],
+    category_ids: dict[str, int],
+    action: str = "registry.beneficiary.created",
+    audit: bool = True,
+    note: str = "",
 ) -> list[int]:
     """Create beneficiaries with their categories, start decision, first status and
     representatives. Returns the new ids in input order."""
@@ -76,29 +97,54 @@ def bulk_create_beneficiaries(
         for b, item in zip(rows, chunk, strict=True):
             d = item.data
             cats.extend(
-                BeneficiaryCategory(beneficiary=b, category_id=category_ids[c.code], condition=c.condition,
-                                    units=c.units, fixed_key=c.fixed_key, from_month=d.start_month)
+                BeneficiaryCategory(
+                    beneficiary=b,
+                    category_id=category_ids[c.code],
+                    condition=c.condition,
+                    units=c.units,
+                    fixed_key=c.fixed_key,
+                    from_month=d.start_month,
+                )
                 for c in d.categories
             )
             decisions.append(
-                Decision(beneficiary=b, kind=DecisionKind.START, number=d.decision_number or "",
-                         signed_on=d.decision_date or d.start_month, effective_month=d.start_month,
-                         created_by=created_by, details={"categories": [asdict(c) for c in d.categories]})
+                Decision(
+                    beneficiary=b,
+                    kind=DecisionKind.START,
+                    number=d.decision_number or "",
+                    signed_on=d.decision_date or d.start_month,
+                    effective_month=d.start_month,
+                    created_by=created_by,
+                    details={"categories": [asdict(c) for c in d.categories]},
+                )
             )
         BeneficiaryCategory.objects.bulk_create(cats)
         decisions = Decision.objects.bulk_create(decisions)
         StatusChange.objects.bulk_create(
-            StatusChange(beneficiary=b, from_status="", to_status=Status.ACTIVE, effective_month=b.start_month,
-                         decision=dec)
+            StatusChange(
+                beneficiary=b,
+                from_status="",
+                to_status=Status.ACTIVE,
+                effective_month=b.start_month,
+                decision=dec,
+            )
             for b, dec in zip(rows, decisions, strict=True)
         )
         _bulk_representatives(actor, rows, [item.data for item in chunk], audit=audit)
         if audit:
-            record_many([
-                build_event(actor=actor, action=action, obj=b, area=b.village or b.commune,
-                            after=snapshot_input(item.data), note=note)
-                for b, item in zip(rows, chunk, strict=True)
-            ])
+            record_many(
+                [
+                    build_event(
+                        actor=actor,
+                        action=action,
+                        obj=b,
+                        area=b.village or b.commune,
+                        after=snapshot_input(item.data),
+                        note=note,
+                    )
+                    for b, item in zip(rows, chunk, strict=True)
+                ]
+            )
         ids.extend(b.pk for b in rows)
     return ids
 
@@ -124,32 +170,67 @@ def _bulk_representatives(actor, rows: list[Beneficiary], inputs: list[Beneficia
             by_cccd[key] = person
     Representative.objects.bulk_create(fresh)
     links = Representation.objects.bulk_create(
-        Representation(beneficiary=b, representative=person, kind=rep.kind, relationship=rep.relationship,
-                       document_number=rep.document_number, valid_from=rep.valid_from, valid_to=rep.valid_to,
-                       is_payee=rep.is_payee)
+        Representation(
+            beneficiary=b,
+            representative=person,
+            kind=rep.kind,
+            relationship=rep.relationship,
+            document_number=rep.document_number,
+            valid_from=rep.valid_from,
+            valid_to=rep.valid_to,
+            is_payee=rep.is_payee,
+        )
         for (b, rep), person in zip(wanted, people, strict=True)
     )
     if audit:
-        record_many([
-            build_event(actor=actor, action="registry.representation.saved", obj=link,
-                        area=link.beneficiary.village or link.beneficiary.commune,
-                        after={"representative": link.representative.full_name, "kind": link.kind,
-                               "is_payee": link.is_payee, "cccd": link.representative.cccd})
-            for link in links
-        ])
+        record_many(
+            [
+                build_event(
+                    actor=actor,
+                    action="registry.representation.saved",
+                    obj=link,
+                    area=link.beneficiary.village or link.beneficiary.commune,
+                    after={
+                        "representative": link.representative.full_name,
+                        "kind": link.kind,
+                        "is_payee": link.is_payee,
+                        "cccd": link.representative.cccd,
+                    },
+                )
+                for link in links
+            ]
+        )
 
 
 def _person(p: PersonInput, b: Beneficiary) -> Representative:
-    return Representative(full_name=p.full_name, name_key=search_key(p.full_name), birth_date=p.birth_date,
-                          gender=p.gender, cccd=p.cccd, phone=p.phone, commune=b.commune, area_path=b.commune.path)
+    return Representative(
+        full_name=p.full_name,
+        name_key=search_key(p.full_name),
+        birth_date=p.birth_date,
+        gender=p.gender,
+        cccd=p.cccd,
+        phone=p.phone,
+        commune=b.commune,
+        area_path=b.commune.path,
+    )
 
 
-def bulk_update_beneficiaries(*, actor, changes: Sequence[tuple[Beneficiary, BeneficiaryInput, list[dict]]],
-                              areas: dict[int, Area], note: str = "") -> int:
+def bulk_update_beneficiaries(
+    *,
+    actor,
+    changes: Sequence[tuple[Beneficiary, BeneficiaryInput, list[dict]]],
+    areas: dict[int, Area],
+    note: str = "",
+) -> int:
     """Apply changed identity/contact fields to existing rows (import re-runs) with an audit
     event per row holding only what changed."""
     _require_atomic()
-    fields = [n for n in BeneficiaryInput.EDITABLE] + ["name_key", "area_path", "quality_issues", "has_issues"]
+    fields = list(BeneficiaryInput.EDITABLE) + [
+        "name_key",
+        "area_path",
+        "quality_issues",
+        "has_issues",
+    ]
     n = 0
     for start in range(0, len(changes), CHUNK):
         chunk = changes[start : start + CHUNK]
@@ -163,13 +244,18 @@ def bulk_update_beneficiaries(*, actor, changes: Sequence[tuple[Beneficiary, Ben
             b.area_path = (village or areas[d.commune_id]).path
             b.quality_issues, b.has_issues = issues, bool(issues)
             after = {name: getattr(b, name) for name in BeneficiaryInput.EDITABLE}
-            events.append(build_event(
-                actor=actor, action="registry.beneficiary.updated", obj=b, area=village or areas[d.commune_id],
-                before={k: v for k, v in before.items() if after[k] != v},
-                after={k: v for k, v in after.items() if before[k] != v}, note=note,
-            ))
+            events.append(
+                build_event(
+                    actor=actor,
+                    action="registry.beneficiary.updated",
+                    obj=b,
+                    area=village or areas[d.commune_id],
+                    before={k: v for k, v in before.items() if after[k] != v},
+                    after={k: v for k, v in after.items() if before[k] != v},
+                    note=note,
+                )
+            )
         Beneficiary.objects.bulk_update([c[0] for c in chunk], fields)
         record_many(events)
         n += len(chunk)
     return n
-

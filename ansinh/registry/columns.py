@@ -61,14 +61,22 @@ WARNING_HEADER = "Cảnh báo"
 def header_label(field: str) -> str:
     """The column a service field error belongs to, for the row report."""
     mapping = {
-        "commune": "village", "categories": "category", "start_month": "start_month",
+        "commune": "village",
+        "categories": "category",
+        "start_month": "start_month",
         "representatives": "rep_full_name",
     }
     if field.startswith("representatives."):
         sub = field.split(".", 2)[2]
-        key = {"full_name": "rep_full_name", "birth_date": "rep_birth_date", "gender": "rep_gender",
-               "cccd": "rep_cccd", "phone": "rep_phone", "kind": "rep_kind",
-               "valid_to": "rep_valid_to"}.get(sub, "rep_full_name")
+        key = {
+            "full_name": "rep_full_name",
+            "birth_date": "rep_birth_date",
+            "gender": "rep_gender",
+            "cccd": "rep_cccd",
+            "phone": "rep_phone",
+            "kind": "rep_kind",
+            "valid_to": "rep_valid_to",
+        }.get(sub, "rep_full_name")
     else:
         key = mapping.get(field, field)
     column = BY_KEY.get(key)

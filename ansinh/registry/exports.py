@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ansinh.accounts import access
@@ -33,13 +33,17 @@ def import_template() -> bytes:
     ws.append([c.header for c in COLUMNS])
     for i, c in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=i)
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[cell.column_letter].width = c.width
     ws.freeze_panes = "B2"
     ws.row_dimensions[1].height = 45
     letters = {c.key: ws.cell(row=1, column=i).column_letter for i, c in enumerate(COLUMNS, start=1)}
-    for key, options in (("gender", '"Nam,Nữ"'), ("rep_gender", '"Nam,Nữ"'), ("rep_kind", '"Giám hộ,Ủy quyền"')):
+    for key, options in (
+        ("gender", '"Nam,Nữ"'),
+        ("rep_gender", '"Nam,Nữ"'),
+        ("rep_kind", '"Giám hộ,Ủy quyền"'),
+    ):
         dv = DataValidation(type="list", formula1=options, allow_blank=True)
         dv.add(f"{letters[key]}2:{letters[key]}5000")
         ws.add_data_validation(dv)
@@ -65,8 +69,10 @@ def import_template() -> bytes:
         _("CCCD: 12 digits, typed as text so the leading zeros stay."),
         _("Phone: a 10-digit mobile number; old 11-digit numbers are converted."),
         _("Village: the name of a village already created in the commune."),
-        _("Representative columns: fill them for a guardian or authorised person; x in “Nhận tiền thay” makes "
-          "them the payee."),
+        _(
+            "Representative columns: fill them for a guardian or authorised person; x in “Nhận tiền thay” makes "
+            "them the payee."
+        ),
         _("Nothing is written until you confirm; re-importing the same file changes nothing."),
     ]:
         guide.append([line])
@@ -107,9 +113,23 @@ def _error_cell(ws, value):
 
 
 LIST_HEADERS = [
-    "STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Số điện thoại", "Dân tộc", "Xã/phường",
-    "Thôn/khóm/ấp", "Mã đối tượng", "Trạng thái", "Tháng bắt đầu", "Người nhận thay", "Không đi lại được",
-    "Không có điện thoại", "Không đọc được tiếng Việt", "Già yếu",
+    "STT",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Số CCCD",
+    "Số điện thoại",
+    "Dân tộc",
+    "Xã/phường",
+    "Thôn/khóm/ấp",
+    "Mã đối tượng",
+    "Trạng thái",
+    "Tháng bắt đầu",
+    "Người nhận thay",
+    "Không đi lại được",
+    "Không có điện thoại",
+    "Không đọc được tiếng Việt",
+    "Già yếu",
 ]
 
 
@@ -140,11 +160,23 @@ def beneficiary_rows(user, qs):
         for offset, b in enumerate(chunk, start=start + 1):
             show = can_see_all or any(b.area_path.startswith(p) for p in cccd_paths)
             yield [
-                offset, b.full_name, b.birth_date.strftime("%d/%m/%Y"),
-                "Nam" if b.gender == "male" else "Nữ", b.cccd if show else mask_number(b.cccd), b.phone_display,
-                b.ethnicity, b.commune.full_name, b.village.full_name if b.village else "",
-                "; ".join(cats.get(b.pk, [])), b.get_status_display(), b.start_month.strftime("%m/%Y"),
-                payees.get(b.pk, ""), _x(b.cannot_travel), _x(b.no_phone), _x(b.cannot_read_vietnamese), _x(b.frail),
+                offset,
+                b.full_name,
+                b.birth_date.strftime("%d/%m/%Y"),
+                "Nam" if b.gender == "male" else "Nữ",
+                b.cccd if show else mask_number(b.cccd),
+                b.phone_display,
+                b.ethnicity,
+                b.commune.full_name,
+                b.village.full_name if b.village else "",
+                "; ".join(cats.get(b.pk, [])),
+                b.get_status_display(),
+                b.start_month.strftime("%m/%Y"),
+                payees.get(b.pk, ""),
+                _x(b.cannot_travel),
+                _x(b.no_phone),
+                _x(b.cannot_read_vietnamese),
+                _x(b.frail),
             ]
 
 

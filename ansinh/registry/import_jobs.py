@@ -46,11 +46,20 @@ def start_import(*, actor, commune: Area, upload: UploadedFile) -> ImportJob:
     upload.seek(0)
     with transaction.atomic():
         job = ImportJob.objects.create(
-            commune=commune, area_path=commune.path, uploaded_by=actor if getattr(actor, "pk", None) else None,
-            file=upload, original_name=name[:255], sha256=digest.hexdigest(),
+            commune=commune,
+            area_path=commune.path,
+            uploaded_by=actor if getattr(actor, "pk", None) else None,
+            file=upload,
+            original_name=name[:255],
+            sha256=digest.hexdigest(),
         )
-        record(actor=actor, action="registry.import.uploaded", obj=job, area=commune,
-               after={"file": job.original_name, "sha256": job.sha256})
+        record(
+            actor=actor,
+            action="registry.import.uploaded",
+            obj=job,
+            area=commune,
+            after={"file": job.original_name, "sha256": job.sha256},
+        )
     if _is_large(job):
         from .tasks import check_import_task
 
@@ -78,14 +87,22 @@ def check_import(*, job_id: int) -> ImportJob:
         plan = _plan(job, progress)
     except FileError as exc:
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now(), progress=100)
+            status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now(), progress=100
+        )
         job.refresh_from_db()
         return job
     summary = plan.summary()
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.VALIDATED, progress=100, total_rows=plan.rows, error_rows=plan.error_rows,
-        to_create=summary["created"], to_update=summary["updated"], unchanged=summary["unchanged"],
-        errors=summary["errors"], warnings=summary["warnings"], message="",
+        status=ImportStatus.VALIDATED,
+        progress=100,
+        total_rows=plan.rows,
+        error_rows=plan.error_rows,
+        to_create=summary["created"],
+        to_update=summary["updated"],
+        unchanged=summary["unchanged"],
+        errors=summary["errors"],
+        warnings=summary["warnings"],
+        message="",
     )
     job.refresh_from_db()
     return job
@@ -100,8 +117,13 @@ def confirm_import(*, actor, job: ImportJob) -> ImportJob:
         job.status = ImportStatus.IMPORTING
         job.progress = 0
         job.save(update_fields=["status", "progress"])
-        record(actor=actor, action="registry.import.confirmed", obj=job, area=job.commune,
-               after={"to_create": job.to_create, "to_update": job.to_update})
+        record(
+            actor=actor,
+            action="registry.import.confirmed",
+            obj=job,
+            area=job.commune,
+            after={"to_create": job.to_create, "to_update": job.to_update},
+        )
     if _is_large(job):
         from .tasks import apply_import_task
 
@@ -121,18 +143,28 @@ def apply_import(*, job_id: int, actor) -> ImportJob:
     try:
         plan = _plan(job)
         with transaction.atomic():
-            result = apply_plan(actor=actor, plan=plan, commune=job.commune,
-                                note=_("import %(name)s") % {"name": job.original_name})
+            result = apply_plan(
+                actor=actor,
+                plan=plan,
+                commune=job.commune,
+                note=_("import %(name)s") % {"name": job.original_name},
+            )
             ImportJob.objects.filter(pk=job.pk).update(
-                status=ImportStatus.DONE, progress=100, created=result["created"], updated=result["updated"],
-                unchanged=result["unchanged"], finished_at=timezone.now(),
+                status=ImportStatus.DONE,
+                progress=100,
+                created=result["created"],
+                updated=result["updated"],
+                unchanged=result["unchanged"],
+                finished_at=timezone.now(),
             )
             record(actor=actor, action="registry.import.done", obj=job, area=job.commune, after=result)
     except Exception as exc:
         log.exception("import %s failed", job.pk)
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, message=_("The import failed; nothing was written. (%(error)s)")
-            % {"error": exc.__class__.__name__}, finished_at=timezone.now())
+            status=ImportStatus.FAILED,
+            message=_("The import failed; nothing was written. (%(error)s)") % {"error": exc.__class__.__name__},
+            finished_at=timezone.now(),
+        )
     job.refresh_from_db()
     return job
 

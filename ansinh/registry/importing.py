@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ansinh.areas.models import Area, Level
-from ansinh.core.text import normalize_name, search_key
+from ansinh.core.text import search_key
 from ansinh.policy.models import Category
 
 from . import bulk
@@ -154,8 +154,11 @@ def _date(value, *, month_only: bool = False) -> dt.date | None:
     if isinstance(value, (int, float)) and 1 < value < 80000:  # Excel serial number
         return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
     text = str(value).strip()
-    formats = ["%m/%Y", "%m-%Y", "%Y-%m", "%d/%m/%Y", "%Y-%m-%d"] if month_only else ["%d/%m/%Y", "%d-%m-%Y",
-                                                                                      "%Y-%m-%d", "%d.%m.%Y"]
+    formats = (
+        ["%m/%Y", "%m-%Y", "%Y-%m", "%d/%m/%Y", "%Y-%m-%d"]
+        if month_only
+        else ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d.%m.%Y"]
+    )
     for fmt in formats:
         try:
             return dt.datetime.strptime(text, fmt).date()
@@ -166,9 +169,14 @@ def _date(value, *, month_only: bool = False) -> dt.date | None:
 
 def _gender(value) -> str:
     text = search_key(_text(value))
-    return {"nam": "male", "male": "male", "m": "male", "nu": "female", "female": "female", "f": "female"}.get(
-        text, text
-    )
+    return {
+        "nam": "male",
+        "male": "male",
+        "m": "male",
+        "nu": "female",
+        "female": "female",
+        "f": "female",
+    }.get(text, text)
 
 
 def _bool(value) -> bool:
@@ -192,6 +200,15 @@ class Context:
     category_codes: set[str]
     today: dt.date
 
+    def code_of(self, typed: str) -> str:
+        """Category codes are matched ignoring case, spaces and 'Đ' typed for 'D'."""
+        key = typed.strip().replace(" ", "").replace("Đ", "D").replace("đ", "d").upper()
+        if not key:
+            return ""
+        if not hasattr(self, "_codes_upper"):
+            self._codes_upper = {c.upper(): c for c in self.category_codes}
+        return self._codes_upper.get(key, typed.strip())
+
 
 def make_context(commune: Area) -> Context:
     villages = list(Area.objects.filter(parent=commune, level=Level.VILLAGE))
@@ -200,9 +217,13 @@ def make_context(commune: Area) -> Context:
     for v in villages:
         keys[v.name_key] = v.pk
         keys[search_key(v.full_name)] = v.pk
-    return Context(commune=commune, villages=keys, areas=areas,
-                   category_codes=set(Category.objects.values_list("code", flat=True)),
-                   today=timezone.localdate())
+    return Context(
+        commune=commune,
+        villages=keys,
+        areas=areas,
+        category_codes=set(Category.objects.values_list("code", flat=True)),
+        today=timezone.localdate(),
+    )
 
 
 def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> BeneficiaryInput:
@@ -210,8 +231,12 @@ def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> Ben
         try:
             return _date(raw.get(key), month_only=month_only)
         except ValueError:
-            errors(key, _("“%(value)s” is not a date (dd/mm/yyyy).") % {"value": _text(raw.get(key))}
-                   if not month_only else _("“%(value)s” is not a month (mm/yyyy).") % {"value": _text(raw.get(key))})
+            errors(
+                key,
+                _("“%(value)s” is not a date (dd/mm/yyyy).") % {"value": _text(raw.get(key))}
+                if not month_only
+                else _("“%(value)s” is not a month (mm/yyyy).") % {"value": _text(raw.get(key))},
+            )
             return None
 
     village_id = None
@@ -219,8 +244,11 @@ def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> Ben
     if village_name:
         village_id = ctx.villages.get(search_key(village_name))
         if village_id is None:
-            errors("village", _("The village “%(name)s” does not exist in %(commune)s; create it first.")
-                   % {"name": village_name, "commune": ctx.commune.full_name})
+            errors(
+                "village",
+                _("The village “%(name)s” does not exist in %(commune)s; create it first.")
+                % {"name": village_name, "commune": ctx.commune.full_name},
+            )
     units_text = _text(raw.get("units"))
     units = 1
     if units_text:
@@ -229,31 +257,50 @@ def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> Ben
         else:
             errors("units", _("The number of people raised must be a whole number from 1."))
     categories = []
-    code = _text(raw.get("category")).upper().replace("Đ", "D")
+    code = ctx.code_of(_text(raw.get("category")))
     if code:
         categories.append(CategoryInput(code=code, condition=_text(raw.get("condition")), units=units))
     for other in _text(raw.get("other_categories")).replace(",", ";").split(";"):
         if other.strip():
-            categories.append(CategoryInput(code=other.strip().upper()))
+            categories.append(CategoryInput(code=ctx.code_of(other)))
     reps = []
     rep_name = _text(raw.get("rep_full_name"))
     if rep_name:
-        reps.append(RepresentationInput(
-            person=PersonInput(full_name=rep_name, birth_date=date_of("rep_birth_date"),
-                               gender=_gender(raw.get("rep_gender")) if _text(raw.get("rep_gender")) else "",
-                               cccd=_text(raw.get("rep_cccd")), phone=_text(raw.get("rep_phone"))),
-            kind=_rep_kind(raw.get("rep_kind")) or "authorised", relationship=_text(raw.get("rep_relationship")),
-            document_number=_text(raw.get("rep_document")), valid_from=date_of("rep_valid_from"),
-            valid_to=date_of("rep_valid_to"), is_payee=_bool(raw.get("rep_is_payee")),
-        ))
+        reps.append(
+            RepresentationInput(
+                person=PersonInput(
+                    full_name=rep_name,
+                    birth_date=date_of("rep_birth_date"),
+                    gender=_gender(raw.get("rep_gender")) if _text(raw.get("rep_gender")) else "",
+                    cccd=_text(raw.get("rep_cccd")),
+                    phone=_text(raw.get("rep_phone")),
+                ),
+                kind=_rep_kind(raw.get("rep_kind")) or "authorised",
+                relationship=_text(raw.get("rep_relationship")),
+                document_number=_text(raw.get("rep_document")),
+                valid_from=date_of("rep_valid_from"),
+                valid_to=date_of("rep_valid_to"),
+                is_payee=_bool(raw.get("rep_is_payee")),
+            )
+        )
     return BeneficiaryInput(
-        full_name=_text(raw.get("full_name")), birth_date=date_of("birth_date"), gender=_gender(raw.get("gender")),
-        commune_id=ctx.commune.pk, village_id=village_id, cccd=_text(raw.get("cccd")).replace(" ", ""),
-        phone=_text(raw.get("phone")), ethnicity=_text(raw.get("ethnicity")) or "Kinh",
-        address=_text(raw.get("address")), cannot_travel=_bool(raw.get("cannot_travel")),
-        no_phone=_bool(raw.get("no_phone")), cannot_read_vietnamese=_bool(raw.get("cannot_read_vietnamese")),
-        frail=_bool(raw.get("frail")), categories=categories, decision_number=_text(raw.get("decision_number")),
-        decision_date=date_of("decision_date"), start_month=date_of("start_month", month_only=True),
+        full_name=_text(raw.get("full_name")),
+        birth_date=date_of("birth_date"),
+        gender=_gender(raw.get("gender")),
+        commune_id=ctx.commune.pk,
+        village_id=village_id,
+        cccd=_text(raw.get("cccd")).replace(" ", ""),
+        phone=_text(raw.get("phone")),
+        ethnicity=_text(raw.get("ethnicity")) or "Kinh",
+        address=_text(raw.get("address")),
+        cannot_travel=_bool(raw.get("cannot_travel")),
+        no_phone=_bool(raw.get("no_phone")),
+        cannot_read_vietnamese=_bool(raw.get("cannot_read_vietnamese")),
+        frail=_bool(raw.get("frail")),
+        categories=categories,
+        decision_number=_text(raw.get("decision_number")),
+        decision_date=date_of("decision_date"),
+        start_month=date_of("start_month", month_only=True),
         representatives=reps,
     )
 
@@ -269,8 +316,9 @@ def _column_of(field_name: str) -> str:
     return header_label(field_name)
 
 
-def check_file(path, *, commune: Area, name: str | None = None,
-               progress: Callable[[int, int], None] | None = None) -> Plan:
+def check_file(
+    path, *, commune: Area, name: str | None = None, progress: Callable[[int, int], None] | None = None
+) -> Plan:
     """Validate the whole file; classify rows. Reads the database, writes nothing."""
     ctx = make_context(commune)
     _keys, rows = read_rows(path, name=name)
@@ -291,8 +339,13 @@ def check_file(path, *, commune: Area, name: str | None = None,
         if data.cccd and not row_errors:
             first = seen_cccd.setdefault(data.cccd, number)
             if first != number:
-                row_errors.append(RowError(number, BY_KEY["cccd"].header,
-                                           _("The same CCCD is already on row %(row)d of this file.") % {"row": first}))
+                row_errors.append(
+                    RowError(
+                        number,
+                        BY_KEY["cccd"].header,
+                        _("The same CCCD is already on row %(row)d of this file.") % {"row": first},
+                    )
+                )
         for field_name, messages in findings.warnings.items():
             plan.warnings.extend(RowError(number, _column_of(field_name), m) for m in messages)
         if row_errors:
@@ -319,7 +372,8 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
     by_name: dict[tuple[str, dt.date], list[Beneficiary]] = {}
     if no_cccd_keys:
         for b in Beneficiary.objects.filter(commune=ctx.commune, name_key__in=no_cccd_keys, cccd="").exclude(
-                status=Status.STOPPED):
+            status=Status.STOPPED
+        ):
             by_name.setdefault((b.name_key, b.birth_date), []).append(b)
     province_path = "/" + ctx.commune.path.strip("/").split("/")[0] + "/"
     dup_keys = {search_key(d.full_name) for _n, d, _i in parsed}
@@ -327,8 +381,9 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
     key_list = list(dup_keys)
     for start in range(0, len(key_list), 5000):
         known_people |= set(
-            Beneficiary.objects.filter(area_path__startswith=province_path, name_key__in=key_list[start : start + 5000])
-            .values_list("name_key", "birth_date")
+            Beneficiary.objects.filter(
+                area_path__startswith=province_path, name_key__in=key_list[start : start + 5000]
+            ).values_list("name_key", "birth_date")
         )
     for number, data, issues in parsed:
         existing = by_cccd.get(data.cccd) if data.cccd else None
@@ -336,13 +391,20 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
             matches = by_name.get((search_key(data.full_name), data.birth_date), [])
             existing = matches[0] if len(matches) == 1 else None
         if existing is not None and existing.commune_id != ctx.commune.pk:
-            plan.errors.append(RowError(number, BY_KEY["cccd"].header, _(
-                "This CCCD belongs to a beneficiary of another commune; record a move decision there instead.")))
+            plan.errors.append(
+                RowError(
+                    number,
+                    BY_KEY["cccd"].header,
+                    _("This CCCD belongs to a beneficiary of another commune; record a move decision there instead."),
+                )
+            )
             continue
         if existing is None:
             if (search_key(data.full_name), data.birth_date) in known_people:
-                message = _("Likely duplicate: a beneficiary with the same name and date of birth is already "
-                            "registered in the province.")
+                message = _(
+                    "Likely duplicate: a beneficiary with the same name and date of birth is already "
+                    "registered in the province."
+                )
                 plan.warnings.append(RowError(number, BY_KEY["full_name"].header, message))
                 issues = [*issues, {"field": "full_name", "message": message}]
             plan.creates.append((number, data, issues))
@@ -367,8 +429,11 @@ def apply_plan(*, actor, plan: Plan, commune: Area, note: str = "") -> dict:
     for _n, data, _i in plan.creates:
         data.start_month = first_of_month(data.start_month)
     created = bulk.bulk_create_beneficiaries(
-        actor=actor, items=[bulk.BulkItem(d, i) for _n, d, i in plan.creates], areas=ctx.areas,
-        category_ids=category_ids, note=note,
+        actor=actor,
+        items=[bulk.BulkItem(d, i) for _n, d, i in plan.creates],
+        areas=ctx.areas,
+        category_ids=category_ids,
+        note=note,
     )
     existing = Beneficiary.objects.in_bulk([pk for _n, pk, _d, _i in plan.updates])
     changes = [(existing[pk], d, i) for _n, pk, d, i in plan.updates if pk in existing]

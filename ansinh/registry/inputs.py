@@ -59,6 +59,17 @@ class BeneficiaryInput:
 
     # fields compared for "changed?" by the importer and written by update_beneficiary
     EDITABLE = (
-        "full_name", "birth_date", "gender", "cccd", "phone", "ethnicity", "address", "commune_id", "village_id",
-        "cannot_travel", "no_phone", "cannot_read_vietnamese", "frail",
+        "full_name",
+        "birth_date",
+        "gender",
+        "cccd",
+        "phone",
+        "ethnicity",
+        "address",
+        "commune_id",
+        "village_id",
+        "cannot_travel",
+        "no_phone",
+        "cannot_read_vietnamese",
+        "frail",
     )

@@ -47,11 +47,14 @@ class Beneficiary(models.Model):
     phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("E.164, e.g. +84912345678"))
     ethnicity = models.CharField(_("ethnicity"), max_length=50, blank=True, default="Kinh")
     address = models.CharField(_("address (house, street)"), max_length=255, blank=True)
-    commune = models.ForeignKey(
-        "areas.Area", verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+"
-    )
+    commune = models.ForeignKey("areas.Area", verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
     village = models.ForeignKey(
-        "areas.Area", verbose_name=_("village"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "areas.Area",
+        verbose_name=_("village"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     area_path = models.CharField(max_length=255, editable=False)
     # needs flags: who must be paid at home or helped
@@ -85,7 +88,8 @@ class Beneficiary(models.Model):
                 condition=~Q(status="stopped") | ~Q(stop_reason=""), name="beneficiary_stopped_has_reason"
             ),
             models.CheckConstraint(
-                condition=~Q(stop_reason="died") | Q(death_date__isnull=False), name="beneficiary_death_has_date"
+                condition=~Q(stop_reason="died") | Q(death_date__isnull=False),
+                name="beneficiary_death_has_date",
             ),
         ]
         indexes = [
@@ -162,9 +166,7 @@ class Decision(models.Model):
     reason = models.CharField(_("reason"), max_length=12, choices=StopReason.choices, blank=True)
     death_date = models.DateField(_("date of death"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
-    from_commune = models.ForeignKey(
-        "areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    from_commune = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     to_commune = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_by = models.ForeignKey(
@@ -264,14 +266,19 @@ class Representation(models.Model):
         verbose_name_plural = _("representations")
         constraints = [
             models.UniqueConstraint(
-                fields=["beneficiary"], condition=Q(is_payee=True, ended_at__isnull=True), name="one_current_payee"
+                fields=["beneficiary"],
+                condition=Q(is_payee=True, ended_at__isnull=True),
+                name="one_current_payee",
             ),
             models.UniqueConstraint(
-                fields=["beneficiary", "representative"], condition=Q(ended_at__isnull=True),
+                fields=["beneficiary", "representative"],
+                condition=Q(ended_at__isnull=True),
                 name="representation_unique_active",
             ),
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_from__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
                 name="representation_valid_range",
             ),
         ]

@@ -43,10 +43,7 @@ def search(user, params: SearchParams) -> QuerySet[Beneficiary]:
     if text:
         digits = "".join(ch for ch in text if ch.isdigit())
         if digits and len(digits) == len(text.replace(" ", "")) and len(digits) in (9, 10, 11, 12):
-            if len(digits) == 12:
-                qs = qs.filter(cccd=digits)
-            else:
-                qs = qs.filter(phone=_e164(digits))
+            qs = qs.filter(cccd=digits) if len(digits) == 12 else qs.filter(phone=_e164(digits))
         else:
             key = search_key(text)
             qs = qs.filter(Q(name_key__startswith=key) | Q(name_key__contains=" " + key))
@@ -55,8 +52,6 @@ def search(user, params: SearchParams) -> QuerySet[Beneficiary]:
     if params.phone:
         qs = qs.filter(phone=_e164("".join(ch for ch in params.phone if ch.isdigit())))
     if params.area:
-        from ansinh.areas.models import Area
-
         area = access.areas_for(user).filter(pk=params.area).first()
         qs = qs.filter(area_path__startswith=area.path) if area else qs.none()
     if params.category:

@@ -63,7 +63,9 @@ def check_database_rules(data: BeneficiaryInput, findings: Findings, *, exclude_
             clash = clash.exclude(pk=exclude_id)
         if clash.exists():
             findings.error(
-                "cccd", _("This CCCD already belongs to another beneficiary who is receiving."), code="cccd_taken"
+                "cccd",
+                _("This CCCD already belongs to another beneficiary who is receiving."),
+                code="cccd_taken",
             )
     if data.birth_date and data.full_name and data.commune_id:
         commune = Area.objects.get(pk=data.commune_id)
@@ -83,8 +85,9 @@ def validate_beneficiary(
     data: BeneficiaryInput, *, exclude_id: int | None = None, today: date | None = None
 ) -> tuple[BeneficiaryInput, Findings]:
     codes = set(Category.objects.filter(code__in=[c.code for c in data.categories]).values_list("code", flat=True))
-    data, findings = clean_beneficiary(data, today=today or timezone.localdate(), areas=_areas_for(data),
-                                       category_codes=codes)
+    data, findings = clean_beneficiary(
+        data, today=today or timezone.localdate(), areas=_areas_for(data), category_codes=codes
+    )
     if findings.ok:
         check_database_rules(data, findings, exclude_id=exclude_id)
     return data, findings
@@ -112,22 +115,43 @@ def create_beneficiary(
     areas = _areas_for(data)
     commune, village = areas[data.commune_id], areas.get(data.village_id) if data.village_id else None
     b = Beneficiary.objects.create(
-        full_name=data.full_name, name_key=search_key(data.full_name), birth_date=data.birth_date,
-        gender=data.gender, cccd=data.cccd, phone=data.phone, ethnicity=data.ethnicity or "", address=data.address,
-        commune=commune, village=village, area_path=_area_path(commune, village),
-        cannot_travel=data.cannot_travel, no_phone=data.no_phone, cannot_read_vietnamese=data.cannot_read_vietnamese,
-        frail=data.frail, start_month=data.start_month, status=Status.ACTIVE,
-        quality_issues=issue_codes(findings), has_issues=bool(findings.warnings),
+        full_name=data.full_name,
+        name_key=search_key(data.full_name),
+        birth_date=data.birth_date,
+        gender=data.gender,
+        cccd=data.cccd,
+        phone=data.phone,
+        ethnicity=data.ethnicity or "",
+        address=data.address,
+        commune=commune,
+        village=village,
+        area_path=_area_path(commune, village),
+        cannot_travel=data.cannot_travel,
+        no_phone=data.no_phone,
+        cannot_read_vietnamese=data.cannot_read_vietnamese,
+        frail=data.frail,
+        start_month=data.start_month,
+        status=Status.ACTIVE,
+        quality_issues=issue_codes(findings),
+        has_issues=bool(findings.warnings),
     )
     _set_categories(b, data, from_month=data.start_month)
     decision = Decision.objects.create(
-        beneficiary=b, kind=DecisionKind.START, number=data.decision_number or "",
-        signed_on=data.decision_date or data.start_month, effective_month=data.start_month,
+        beneficiary=b,
+        kind=DecisionKind.START,
+        number=data.decision_number or "",
+        signed_on=data.decision_date or data.start_month,
+        effective_month=data.start_month,
         created_by=actor if getattr(actor, "pk", None) else None,
         details={"categories": [asdict(c) for c in data.categories]},
     )
-    StatusChange.objects.create(beneficiary=b, from_status="", to_status=Status.ACTIVE,
-                                effective_month=data.start_month, decision=decision)
+    StatusChange.objects.create(
+        beneficiary=b,
+        from_status="",
+        to_status=Status.ACTIVE,
+        effective_month=data.start_month,
+        decision=decision,
+    )
     record(actor=actor, action="registry.beneficiary.created", obj=b, after=_snap(b))
     for rep in data.representatives:
         add_representation(actor=actor, beneficiary=b, data=rep, _validated=True)
@@ -146,8 +170,14 @@ def _set_categories(b: Beneficiary, data: BeneficiaryInput, *, from_month: date)
     code_to_id = dict(Category.objects.filter(code__in=[c.code for c in data.categories]).values_list("code", "id"))
     BeneficiaryCategory.objects.bulk_create(
         [
-            BeneficiaryCategory(beneficiary=b, category_id=code_to_id[c.code], condition=c.condition, units=c.units,
-                                fixed_key=c.fixed_key, from_month=from_month)
+            BeneficiaryCategory(
+                beneficiary=b,
+                category_id=code_to_id[c.code],
+                condition=c.condition,
+                units=c.units,
+                fixed_key=c.fixed_key,
+                from_month=from_month,
+            )
             for c in data.categories
         ]
     )
@@ -172,9 +202,13 @@ def update_beneficiary(*, actor, beneficiary: Beneficiary, data: BeneficiaryInpu
     b.save()
     after = _snap(b)
     if before != after:
-        record(actor=actor, action="registry.beneficiary.updated", obj=b,
-               before={k: v for k, v in before.items() if after.get(k) != v},
-               after={k: v for k, v in after.items() if before.get(k) != v})
+        record(
+            actor=actor,
+            action="registry.beneficiary.updated",
+            obj=b,
+            before={k: v for k, v in before.items() if after.get(k) != v},
+            after={k: v for k, v in after.items() if before.get(k) != v},
+        )
     return b
 
 
@@ -240,8 +274,15 @@ def record_decision(
         month = first_of_month(effective_month or signed_on)
     before = _snap(b)
     decision = Decision(
-        beneficiary=b, kind=kind, number=number.strip(), signed_on=signed_on, effective_month=month, reason=reason,
-        death_date=death_date, note=note, created_by=actor if getattr(actor, "pk", None) else None,
+        beneficiary=b,
+        kind=kind,
+        number=number.strip(),
+        signed_on=signed_on,
+        effective_month=month,
+        reason=reason,
+        death_date=death_date,
+        note=note,
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     new_status = {
         DecisionKind.SUSPEND: Status.SUSPENDED,
@@ -257,8 +298,11 @@ def record_decision(
         raise InvalidTransition(_("The allowance is stopped; record a new start decision first."))
     if new_status:
         _transition(b, new_status)
-        if kind == DecisionKind.START and b.cccd and Beneficiary.objects.filter(
-            cccd=b.cccd, status__in=ACTIVE_STATUSES).exclude(pk=b.pk).exists():
+        if (
+            kind == DecisionKind.START
+            and b.cccd
+            and Beneficiary.objects.filter(cccd=b.cccd, status__in=ACTIVE_STATUSES).exclude(pk=b.pk).exists()
+        ):
             raise ValidationError({"cccd": _("This CCCD already belongs to another beneficiary who is receiving.")})
     if kind == DecisionKind.MOVE:
         decision.from_commune_id, decision.to_commune = b.commune_id, to_commune
@@ -273,13 +317,22 @@ def record_decision(
             raise ValidationError({"categories": _("Unknown category code “%(code)s”.") % {"code": unknown[0]}})
         b.categories.filter(to_month__isnull=True, from_month__lt=month).update(to_month=add_months(month, -1))
         b.categories.filter(from_month__gte=month).delete()
-        _set_categories(b, _BI(full_name="", birth_date=None, gender="", commune_id=0, categories=categories),
-                        from_month=month)
+        _set_categories(
+            b,
+            _BI(full_name="", birth_date=None, gender="", commune_id=0, categories=categories),
+            from_month=month,
+        )
         decision.details = {"categories": [asdict(c) for c in categories]}
     decision.save()
     if new_status:
-        StatusChange.objects.create(beneficiary=b, from_status=b.status, to_status=new_status,
-                                    reason=reason, effective_month=month, decision=decision)
+        StatusChange.objects.create(
+            beneficiary=b,
+            from_status=b.status,
+            to_status=new_status,
+            reason=reason,
+            effective_month=month,
+            decision=decision,
+        )
         b.status = new_status
         if new_status == Status.STOPPED:
             b.stop_reason, b.death_date, b.end_month = reason, death_date, add_months(month, -1)
@@ -290,8 +343,14 @@ def record_decision(
                 Q(to_month=b.end_month) | Q(to_month__gte=add_months(month, -1))
             ).update(to_month=None)
     b.save()
-    record(actor=actor, action=f"registry.decision.{kind}", obj=b, before=before, after=_snap(b),
-           note=f"{decision.number} ({decision.effective_month:%m/%Y})")
+    record(
+        actor=actor,
+        action=f"registry.decision.{kind}",
+        obj=b,
+        before=before,
+        after=_snap(b),
+        note=f"{decision.number} ({decision.effective_month:%m/%Y})",
+    )
     return decision
 
 
@@ -299,8 +358,14 @@ def _find_or_create_person(actor, person: PersonInput, commune: Area) -> Represe
     rep = Representative.objects.filter(cccd=person.cccd).first() if person.cccd else None
     if rep is None:
         rep = Representative.objects.create(
-            full_name=person.full_name, name_key=search_key(person.full_name), birth_date=person.birth_date,
-            gender=person.gender, cccd=person.cccd, phone=person.phone, commune=commune, area_path=commune.path,
+            full_name=person.full_name,
+            name_key=search_key(person.full_name),
+            birth_date=person.birth_date,
+            gender=person.gender,
+            cccd=person.cccd,
+            phone=person.phone,
+            commune=commune,
+            area_path=commune.path,
         )
         record(actor=actor, action="registry.representative.created", obj=rep, after=snapshot(rep))
     else:
@@ -334,12 +399,22 @@ def add_representation(
     if existing is not None:
         link = existing
         before = snapshot(link)
-        link.kind, link.relationship, link.document_number = data.kind, data.relationship, data.document_number
+        link.kind, link.relationship, link.document_number = (
+            data.kind,
+            data.relationship,
+            data.document_number,
+        )
         link.valid_from, link.valid_to = data.valid_from, data.valid_to
     else:
-        link = Representation(beneficiary=beneficiary, representative=rep, kind=data.kind,
-                              relationship=data.relationship, document_number=data.document_number,
-                              valid_from=data.valid_from, valid_to=data.valid_to)
+        link = Representation(
+            beneficiary=beneficiary,
+            representative=rep,
+            kind=data.kind,
+            relationship=data.relationship,
+            document_number=data.document_number,
+            valid_from=data.valid_from,
+            valid_to=data.valid_to,
+        )
         before = None
     if data.is_payee:
         Representation.objects.filter(beneficiary=beneficiary, is_payee=True).exclude(pk=link.pk).update(is_payee=False)
@@ -347,8 +422,14 @@ def add_representation(
     link.save()
     after = snapshot(link)
     if before != after:
-        record(actor=actor, action="registry.representation.saved", obj=link, area=beneficiary.audit_area,
-               before=before, after=after)
+        record(
+            actor=actor,
+            action="registry.representation.saved",
+            obj=link,
+            area=beneficiary.audit_area,
+            before=before,
+            after=after,
+        )
     return link
 
 
@@ -363,9 +444,13 @@ def set_payee(*, actor, beneficiary: Beneficiary, representation: Representation
         if representation.beneficiary_id != beneficiary.pk or representation.ended_at is not None:
             raise ValidationError(_("This representative does not act for the beneficiary."))
         Representation.objects.filter(pk=representation.pk).update(is_payee=True)
-    record(actor=actor, action="registry.payee.changed", obj=beneficiary,
-           before={"payee": current.representative.full_name if current else beneficiary.full_name},
-           after={"payee": representation.representative.full_name if representation else beneficiary.full_name})
+    record(
+        actor=actor,
+        action="registry.payee.changed",
+        obj=beneficiary,
+        before={"payee": current.representative.full_name if current else beneficiary.full_name},
+        after={"payee": representation.representative.full_name if representation else beneficiary.full_name},
+    )
 
 
 @transaction.atomic
@@ -374,5 +459,10 @@ def end_representation(*, actor, representation: Representation) -> None:
         representation.ended_at = timezone.now()
         representation.is_payee = False
         representation.save(update_fields=["ended_at", "is_payee"])
-        record(actor=actor, action="registry.representation.ended", obj=representation,
-               area=representation.beneficiary.audit_area, before={"representative": str(representation.representative)})
+        record(
+            actor=actor,
+            action="registry.representation.ended",
+            obj=representation,
+            area=representation.beneficiary.audit_area,
+            before={"representative": str(representation.representative)},
+        )

@@ -57,9 +57,7 @@ def cccd_rules() -> CccdRules:
         data = yaml.safe_load(fh)["cccd"]
     return CccdRules(
         province_codes=frozenset(str(c) for c in data["province_codes"]),
-        century_gender={
-            str(d): (int(v["century_start"]), str(v["gender"])) for d, v in data["century_gender"].items()
-        },
+        century_gender={str(d): (int(v["century_start"]), str(v["gender"])) for d, v in data["century_gender"].items()},
     )
 
 
@@ -70,7 +68,12 @@ def phone_conversion() -> dict[str, str]:
 
 
 def check_cccd(
-    value: str, *, birth_date: date | None, gender: str | None, name: str = "cccd", findings: Findings | None = None
+    value: str,
+    *,
+    birth_date: date | None,
+    gender: str | None,
+    name: str = "cccd",
+    findings: Findings | None = None,
 ) -> tuple[str, Findings]:
     """Check a 12-digit CCCD against its structure and the person's birth date and gender.
     There is no check digit (policy-facts §3): the last six digits are never validated."""
@@ -85,10 +88,15 @@ def check_cccd(
     province = value[:3]
     if province not in rules.province_codes:
         if int(province) >= 100:
-            f.warn(name, _("The first three digits (%(code)s) are not a province code; check the number.")
-                   % {"code": province})
+            f.warn(
+                name,
+                _("The first three digits (%(code)s) are not a province code; check the number.") % {"code": province},
+            )
         else:
-            f.error(name, _("The first three digits (%(code)s) are not a valid province code.") % {"code": province})
+            f.error(
+                name,
+                _("The first three digits (%(code)s) are not a valid province code.") % {"code": province},
+            )
     century_start, cccd_gender = rules.century_gender[value[3]]
     year_digits = int(value[4:6])
     if birth_date is not None:
@@ -96,7 +104,12 @@ def check_cccd(
             f.error(
                 name,
                 _("The 4th digit (%(digit)s) means born in %(start)d–%(end)d, but the date of birth is %(year)d.")
-                % {"digit": value[3], "start": century_start, "end": century_start + 99, "year": birth_date.year},
+                % {
+                    "digit": value[3],
+                    "start": century_start,
+                    "end": century_start + 99,
+                    "year": birth_date.year,
+                },
             )
         if birth_date.year % 100 != year_digits:
             f.error(
@@ -137,12 +150,19 @@ def check_phone(value: str, *, name: str = "phone", findings: Findings | None = 
     except phonenumbers.NumberParseException:
         f.error(name, _("“%(value)s” is not a phone number.") % {"value": raw})
         return raw, f
-    if not phonenumbers.is_valid_number(parsed) or phonenumbers.number_type(parsed) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ) or parsed.country_code != 84:
-        f.error(name, _("“%(value)s” is not a valid Vietnamese mobile number (10 digits, e.g. 0912 345 678).")
-                % {"value": raw})
+    if (
+        not phonenumbers.is_valid_number(parsed)
+        or phonenumbers.number_type(parsed)
+        not in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+        or parsed.country_code != 84
+    ):
+        f.error(
+            name,
+            _("“%(value)s” is not a valid Vietnamese mobile number (10 digits, e.g. 0912 345 678).") % {"value": raw},
+        )
         return raw, f
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), f
 
@@ -159,8 +179,14 @@ def check_name(value: str, *, name: str = "full_name", findings: Findings | None
     return normalized, f
 
 
-def check_birth_date(value: date | None, *, today: date, name: str = "birth_date", findings: Findings | None = None,
-                     required: bool = True) -> Findings:
+def check_birth_date(
+    value: date | None,
+    *,
+    today: date,
+    name: str = "birth_date",
+    findings: Findings | None = None,
+    required: bool = True,
+) -> Findings:
     f = findings or Findings()
     if value is None:
         if required:

@@ -9,9 +9,13 @@ from ansinh.audit.services import history, record
 @pytest.mark.django_db
 def test_record_masks_cccd_and_account_numbers(tree, officer_a):
     with transaction.atomic():
-        event = record(actor=officer_a, action="test.changed", obj=tree.a,
-                       before={"cccd": "089195012345", "name": "A"},
-                       after={"account_number": "0123456789012", "nested": {"cccd": "089195099999"}})
+        event = record(
+            actor=officer_a,
+            action="test.changed",
+            obj=tree.a,
+            before={"cccd": "089195012345", "name": "A"},
+            after={"account_number": "0123456789012", "nested": {"cccd": "089195099999"}},
+        )
     assert event.before == {"cccd": "********2345", "name": "A"}
     assert event.after["account_number"] == "*********9012"
     assert event.after["nested"]["cccd"] == "********9999"

@@ -37,7 +37,9 @@ def test_load_creates_every_row(policy):
 
 
 def test_reload_changes_nothing_and_reports_unchanged(policy):
-    before = {m: list(m.objects.order_by("pk").values()) for m in (Category, StandardLevel, CoefficientRule, FixedAmount)}
+    before = {
+        m: list(m.objects.order_by("pk").values()) for m in (Category, StandardLevel, CoefficientRule, FixedAmount)
+    }
     counts = load_policy(actor=None)
     assert {name: c["unchanged"] for name, c in counts.items()} == EXPECTED
     assert all(c["created"] == c["updated"] == c["differs"] == 0 for c in counts.values())

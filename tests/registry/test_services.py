@@ -56,8 +56,13 @@ def test_likely_duplicate_is_warned_not_silently_accepted(make_input, officer_a)
 def test_stop_on_death_takes_effect_the_month_after(make_input, officer_a):
     b = services.create_beneficiary(actor=officer_a, data=make_input())
     d = services.record_decision(
-        actor=officer_a, beneficiary=b, kind=DecisionKind.STOP, number="20/QĐ-UBND", signed_on=date(2025, 4, 2),
-        reason="died", death_date=date(2025, 3, 14),
+        actor=officer_a,
+        beneficiary=b,
+        kind=DecisionKind.STOP,
+        number="20/QĐ-UBND",
+        signed_on=date(2025, 4, 2),
+        reason="died",
+        death_date=date(2025, 3, 14),
     )
     b.refresh_from_db()
     assert d.effective_month == date(2025, 4, 1)
@@ -65,18 +70,25 @@ def test_stop_on_death_takes_effect_the_month_after(make_input, officer_a):
     assert b.categories.filter(to_month__isnull=True).count() == 0
     # a stopped beneficiary frees the CCCD but cannot be suspended
     with pytest.raises(InvalidTransition):
-        services.record_decision(actor=officer_a, beneficiary=b, kind=DecisionKind.SUSPEND, number="21/QĐ",
-                                 signed_on=date(2025, 5, 1))
+        services.record_decision(
+            actor=officer_a,
+            beneficiary=b,
+            kind=DecisionKind.SUSPEND,
+            number="21/QĐ",
+            signed_on=date(2025, 5, 1),
+        )
 
 
 def test_suspend_and_resume(make_input, officer_a):
     b = services.create_beneficiary(actor=officer_a, data=make_input())
-    services.record_decision(actor=officer_a, beneficiary=b, kind=DecisionKind.SUSPEND, number="1/QĐ",
-                             signed_on=date(2025, 1, 10))
+    services.record_decision(
+        actor=officer_a, beneficiary=b, kind=DecisionKind.SUSPEND, number="1/QĐ", signed_on=date(2025, 1, 10)
+    )
     b.refresh_from_db()
     assert b.status == Status.SUSPENDED
-    services.record_decision(actor=officer_a, beneficiary=b, kind=DecisionKind.RESUME, number="2/QĐ",
-                             signed_on=date(2025, 2, 10))
+    services.record_decision(
+        actor=officer_a, beneficiary=b, kind=DecisionKind.RESUME, number="2/QĐ", signed_on=date(2025, 2, 10)
+    )
     b.refresh_from_db()
     assert b.status == Status.ACTIVE
     assert list(b.status_history.values_list("to_status", flat=True)) == ["active", "suspended", "active"]
@@ -84,9 +96,14 @@ def test_suspend_and_resume(make_input, officer_a):
 
 def test_adjust_closes_old_categories(make_input, officer_a):
     b = services.create_beneficiary(actor=officer_a, data=make_input())
-    services.record_decision(actor=officer_a, beneficiary=b, kind=DecisionKind.ADJUST, number="3/QĐ",
-                             signed_on=date(2025, 6, 5),
-                             categories=[CategoryInput(code="D20.5.6", condition="extremely_severe:child_or_elderly")])
+    services.record_decision(
+        actor=officer_a,
+        beneficiary=b,
+        kind=DecisionKind.ADJUST,
+        number="3/QĐ",
+        signed_on=date(2025, 6, 5),
+        categories=[CategoryInput(code="D20.5.6", condition="extremely_severe:child_or_elderly")],
+    )
     current = list(b.categories.filter(to_month__isnull=True).values_list("category__code", flat=True))
     assert current == ["D20.5.6"]
     old = b.categories.get(category__code="D20.5.5.c")
@@ -95,8 +112,14 @@ def test_adjust_closes_old_categories(make_input, officer_a):
 
 def test_move_changes_commune_and_keeps_history(make_input, officer_a, tree):
     b = services.create_beneficiary(actor=officer_a, data=make_input())
-    services.record_decision(actor=officer_a, beneficiary=b, kind=DecisionKind.MOVE, number="4/QĐ",
-                             signed_on=date(2025, 7, 1), to_commune=tree.b)
+    services.record_decision(
+        actor=officer_a,
+        beneficiary=b,
+        kind=DecisionKind.MOVE,
+        number="4/QĐ",
+        signed_on=date(2025, 7, 1),
+        to_commune=tree.b,
+    )
     b.refresh_from_db()
     assert b.commune == tree.b and b.village is None and b.area_path == tree.b.path
     assert b.decisions.count() == 2
@@ -105,15 +128,26 @@ def test_move_changes_commune_and_keeps_history(make_input, officer_a, tree):
 def test_one_person_represents_two_beneficiaries_and_payee_switches(make_input, officer_a):
     rep_birth = date(1975, 2, 2)
     rep = RepresentationInput(
-        person=PersonInput(full_name="Lê Văn Tư", birth_date=rep_birth, gender="male",
-                           cccd=cccd_for(rep_birth, "male", "555555"), phone="0987654321"),
-        kind="authorised", relationship="Con", is_payee=True,
+        person=PersonInput(
+            full_name="Lê Văn Tư",
+            birth_date=rep_birth,
+            gender="male",
+            cccd=cccd_for(rep_birth, "male", "555555"),
+            phone="0987654321",
+        ),
+        kind="authorised",
+        relationship="Con",
+        is_payee=True,
     )
     b1 = services.create_beneficiary(actor=officer_a, data=make_input(representatives=[rep]))
     b2 = services.create_beneficiary(
         actor=officer_a,
-        data=make_input(full_name="Lê Thị Năm", birth_date=date(1938, 1, 1),
-                        cccd=cccd_for(date(1938, 1, 1), "female", "777777"), representatives=[rep]),
+        data=make_input(
+            full_name="Lê Thị Năm",
+            birth_date=date(1938, 1, 1),
+            cccd=cccd_for(date(1938, 1, 1), "female", "777777"),
+            representatives=[rep],
+        ),
     )
     assert Representative.objects.count() == 1
     link = b1.representations.get()

@@ -54,10 +54,15 @@ def test_cccd_consistent_with_birth_and_gender_always_passes(birth, gender, prov
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)), st.sampled_from(["male", "female"]),
-       st.integers(min_value=1, max_value=99))
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
+    st.sampled_from(["male", "female"]),
+    st.integers(min_value=1, max_value=99),
+)
 def test_cccd_with_wrong_birth_year_always_fails(birth, gender, shift):
-    other = birth.replace(year=1900 + (birth.year - 1900 + shift) % 200) if birth.month != 2 or birth.day != 29 else birth
+    other = (
+        birth.replace(year=1900 + (birth.year - 1900 + shift) % 200) if birth.month != 2 or birth.day != 29 else birth
+    )
     if other.year == birth.year:
         return
     value = cccd_for(other, gender)
@@ -67,8 +72,13 @@ def test_cccd_with_wrong_birth_year_always_fails(birth, gender, shift):
 
 @pytest.mark.parametrize(
     ("raw", "e164"),
-    [("0912345678", "+84912345678"), ("0912 345 678", "+84912345678"), ("+84 912 345 678", "+84912345678"),
-     ("84912345678", "+84912345678"), ("0386123456", "+84386123456")],
+    [
+        ("0912345678", "+84912345678"),
+        ("0912 345 678", "+84912345678"),
+        ("+84 912 345 678", "+84912345678"),
+        ("84912345678", "+84912345678"),
+        ("0386123456", "+84386123456"),
+    ],
 )
 def test_phone_normalised_to_e164(raw, e164):
     value, f = check_phone(raw)

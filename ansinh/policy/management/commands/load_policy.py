@@ -38,7 +38,9 @@ class Command(BaseCommand):
         except PolicyFileError as exc:
             raise CommandError(_("The policy file cannot be read: %(error)s") % {"error": exc}) from exc
         except ValidationError as exc:
-            raise CommandError(_("The policy file was refused: %(error)s") % {"error": "; ".join(exc.messages)}) from exc
+            raise CommandError(
+                _("The policy file was refused: %(error)s") % {"error": "; ".join(exc.messages)}
+            ) from exc
         self.stdout.write(_("Policy loaded from %(path)s") % {"path": path})
         names = {
             "created": _("created"),

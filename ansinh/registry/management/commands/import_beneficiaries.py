@@ -12,8 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.models import User
-from ansinh.areas.models import Level
-from ansinh.areas.queries import find_by_code
+from ansinh.areas.models import Area, Level
 from ansinh.registry.importing import FileError, apply_plan, check_file
 
 
@@ -23,13 +22,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--area", required=True, help="official code of the commune")
+        parser.add_argument(
+            "--tree",
+            choices=["legacy", "current"],
+            help="which area tree the code belongs to (needed when both trees use the code: commune codes "
+            "were reused after 2025-07-01)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check only, write nothing")
         parser.add_argument("--user", help="username recorded as the actor in the audit log")
 
-    def handle(self, file, area, dry_run, user, **options):
-        commune = find_by_code(area, level=Level.COMMUNE)
-        if commune is None:
+    def handle(self, file, area, dry_run, user, tree=None, **options):
+        communes = Area.objects.filter(code=area, level=Level.COMMUNE)
+        if tree:
+            communes = communes.filter(tree=tree)
+        if not communes:
             raise CommandError(_("No commune with code %(code)s.") % {"code": area})
+        if len(communes) > 1:
+            raise CommandError(
+                _("Code %(code)s is used in both area trees; add --tree legacy or --tree current.") % {"code": area}
+            )
+        commune = communes[0]
         actor = None
         if user:
             actor = User.objects.filter(username=user, is_active=True).first()
@@ -38,13 +50,28 @@ class Command(BaseCommand):
         try:
             plan = check_file(file, commune=commune)
         except (FileError, OSError) as exc:
-            self.stdout.write(json.dumps({"rows": 0, "created": 0, "updated": 0, "unchanged": 0,
-                                          "errors": [{"row": 0, "column": "", "message": str(exc)}]},
-                                         ensure_ascii=False, indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "rows": 0,
+                        "created": 0,
+                        "updated": 0,
+                        "unchanged": 0,
+                        "errors": [{"row": 0, "column": "", "message": str(exc)}],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
             sys.exit(2)
         summary = plan.summary()
-        result = {"rows": plan.rows, "created": summary["created"], "updated": summary["updated"],
-                  "unchanged": summary["unchanged"], "dry_run": dry_run}
+        result = {
+            "rows": plan.rows,
+            "created": summary["created"],
+            "updated": summary["updated"],
+            "unchanged": summary["unchanged"],
+            "dry_run": dry_run,
+        }
         if not dry_run:
             result.update(apply_plan(actor=actor, plan=plan, commune=commune, note=f"CLI import {file}"))
         result["errors"] = summary["errors"]
