@@ -31,9 +31,12 @@ migrate: install
 demo: install
 	$(PY) manage.py load_demo
 
+# The web server and the background worker (imports of big files) run together.
 serve: install
 	@echo "ansinh: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	DEBUG=$${DEBUG-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	@DEBUG=$${DEBUG-1} $(PY) manage.py db_worker --no-reload --interval 1 & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	DEBUG=$${DEBUG-1} $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 run: setup serve
 

@@ -14,7 +14,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from ansinh.accounts import access
@@ -261,7 +261,7 @@ def create_beneficiary(request, payload: BeneficiaryIn):
         representatives=[_representation_input(r) for r in payload.representatives],
     )
     b = services.create_beneficiary(actor=request.auth, data=data, accept_duplicate=payload.accept_duplicate)
-    return 201, _detail(request, b.pk)
+    return Status(201, _detail(request, b.pk))
 
 
 @router.get("/beneficiaries/{beneficiary_id}", response=BeneficiaryOut)
@@ -319,7 +319,7 @@ def create_decision(request, beneficiary_id: int, payload: DecisionIn):
         categories=_categories(payload.categories) if payload.categories is not None else None,
         note=payload.note,
     )
-    return 201, Decision.objects.get(pk=decision.pk)
+    return Status(201, decision)
 
 
 @router.get("/beneficiaries/{beneficiary_id}/representatives", response=list[RepresentationOut])
@@ -335,7 +335,7 @@ def add_representative(request, beneficiary_id: int, payload: RepresentationIn):
     b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
     link = services.add_representation(actor=request.auth, beneficiary=b, data=_representation_input(payload))
     link = Representation.objects.select_related("representative").get(pk=link.pk)
-    return 201, _representation(link, _cccd_visible(request.auth)(b.area_path))
+    return Status(201, _representation(link, _cccd_visible(request.auth)(b.area_path)))
 
 
 @router.post("/beneficiaries/{beneficiary_id}/payee", response=list[RepresentationOut])
@@ -360,4 +360,4 @@ def end_representative(request, beneficiary_id: int, representation_id: int):
     b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
     link = get_object_or_404(b.representations.select_related("beneficiary__commune"), pk=representation_id)
     services.end_representation(actor=request.auth, representation=link)
-    return 204, None
+    return Status(204, None)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext as _
 
 D20_START = date(2021, 7, 1)
 NCC_TABLE_2024 = date(2024, 7, 1)
@@ -184,34 +185,34 @@ def _date(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError as exc:
-        raise PolicyFileError(f"not a date: {value!r}") from exc
+        raise PolicyFileError(_("Not a date: %(value)r") % {"value": value}) from exc
 
 
 def _amount(value: Any, *, zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise PolicyFileError(f"amounts must be whole đồng (int): {value!r}")
+        raise PolicyFileError(_("Amounts must be whole đồng (integers): %(value)r") % {"value": value})
     if value < 0 or (value == 0 and not zero):
-        raise PolicyFileError(f"amounts must be positive: {value!r}")
+        raise PolicyFileError(_("Amounts must be positive: %(value)r") % {"value": value})
     return value
 
 
 def _coefficient(value: Any) -> Decimal:
     # YAML floats like 2.5 are turned into Decimal through their repr, never through binary float math.
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise PolicyFileError(f"not a coefficient: {value!r}")
+        raise PolicyFileError(_("Not a coefficient: %(value)r") % {"value": value})
     try:
         coefficient = Decimal(str(value))
     except ArithmeticError as exc:
-        raise PolicyFileError(f"not a coefficient: {value!r}") from exc
+        raise PolicyFileError(_("Not a coefficient: %(value)r") % {"value": value}) from exc
     if not coefficient.is_finite() or coefficient <= 0:
-        raise PolicyFileError(f"coefficients must be positive: {value!r}")
+        raise PolicyFileError(_("Coefficients must be positive: %(value)r") % {"value": value})
     return coefficient
 
 
 def _confidence(value: Any) -> str:
     value = str(value or "unverified")
     if value not in {"verified", "partial", "unverified"}:
-        raise PolicyFileError(f"unknown confidence label: {value!r}")
+        raise PolicyFileError(_("Unknown confidence label: %(value)r") % {"value": value})
     return value
 
 
@@ -234,7 +235,7 @@ def parse_policy(path: Path | str) -> PolicyData:
         _meritorious(doc, data)
         _funeral(doc, data)
     except (KeyError, TypeError) as exc:
-        raise PolicyFileError(f"unexpected structure in {path}: {exc!r}") from exc
+        raise PolicyFileError(_("Unexpected structure in %(path)s: %(error)r") % {"path": path, "error": exc}) from exc
     return data
 
 
@@ -461,7 +462,7 @@ def _meritorious(doc: dict, data: PolicyData) -> None:
     for key, item in items.items():
         categories = FIXED_KEY_CATEGORIES.get(key)
         if not categories:
-            raise PolicyFileError(f"no NCC category is mapped to the fixed-amount key {key!r}")
+            raise PolicyFileError(_("No NCC category is mapped to the fixed-amount key %(key)r.") % {"key": key})
         supplement = _amount(item.get("plus_supplement", 0), zero=True)
         note = ""
         source = item.get("source") or section_source

@@ -241,13 +241,6 @@ class CoefficientRule(EffectiveDated):
         parts.append(self.period_label())
         return " ".join(parts)
 
-    def matches_age(self, age: int | None) -> bool:
-        if self.age_from is None and self.age_to is None:
-            return True
-        if age is None:
-            return False
-        return (self.age_from is None or age >= self.age_from) and (self.age_to is None or age < self.age_to)
-
     def clean(self):
         from .validation import validate_coefficient_rule
 

@@ -13,7 +13,7 @@ def policy(db):
 def admin_user(db):
     from ansinh.accounts.models import User
 
-    return User.objects.create_superuser(username="policy_admin", password="Mat-khau-thu-nghiem-2026")
+    return User.objects.create_superuser(username="policy_admin", password=None)
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ def test_staff_without_policy_capability_cannot_change(policy, client, tree):
 
     from ansinh.accounts.models import User
 
-    user = User.objects.create_user(username="staff", password="Mat-khau-thu-nghiem-2026", is_staff=True)
+    user = User.objects.create_user(username="staff", password=None, is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(content_type__app_label="policy"))
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     level = StandardLevel.objects.first()

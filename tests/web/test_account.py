@@ -46,5 +46,5 @@ def test_tokens_page_query_count(client_for, officer_a, django_assert_max_num_qu
     for _ in range(5):
         create_api_token(actor=officer_a, user=officer_a)
     client = client_for(officer_a)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         assert client.get(reverse("account:tokens")).status_code == 200

@@ -55,7 +55,7 @@ def test_area_list_query_count_does_not_grow_with_children(
     for i in range(30):
         Area.objects.create(tree=tree.a.tree, level=Level.VILLAGE, name=f"Thôn {i}", parent=tree.a)
     client = client_for(officer_a)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(11):
         assert client.get(reverse("areas:list"), {"q": "thon"}).status_code == 200
 
 
@@ -143,7 +143,7 @@ def test_officer_a_creates_a_village_with_htmx(client_for, officer_a, tree):
 
 def test_duplicate_village_is_refused_next_to_the_field(client_for, officer_a, tree):
     client = client_for(officer_a)
-    response = client.post(create_url(tree.a), {"kind": "Khóm", "name": "Chau Long 1"}, **HX)
+    response = client.post(create_url(tree.a), {"kind": "", "name": "khom chau long 1"}, **HX)
     assert response.status_code == 422
     body = response.content.decode()
     assert "is-invalid" in body

@@ -60,7 +60,7 @@ def test_audit_list_is_paginated_with_bounded_queries(client_for, officer_a, tre
         create_village(actor=officer_a, commune=tree.a, name=f"Tổ {i}", kind="Tổ dân phố")
     assert AuditEvent.objects.count() == 60
     client = client_for(officer_a)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("audit:list"))
     assert response.status_code == 200
     assert response.content.decode().count('data-action="areas.village.created"') == 50
