@@ -73,9 +73,7 @@ class RoleAssignmentInline(admin.TabularInline):
     verbose_name_plural = _("active roles")
 
     def get_queryset(self, request):
-        return (
-            super().get_queryset(request).filter(revoked_at__isnull=True).select_related("area", "org_unit")
-        )
+        return super().get_queryset(request).filter(revoked_at__isnull=True).select_related("area", "org_unit")
 
 
 @admin.register(User)
@@ -284,9 +282,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
             )
 
     def save_formset(self, request, form, formset, change):
-        originals = Responsibility.objects.in_bulk(
-            [f.instance.pk for f in formset.initial_forms if f.instance.pk]
-        )
+        originals = Responsibility.objects.in_bulk([f.instance.pk for f in formset.initial_forms if f.instance.pk])
         instances = formset.save(commit=False)
         for resp in formset.deleted_objects:
             record(

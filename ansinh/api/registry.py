@@ -22,7 +22,7 @@ from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
 from ansinh.registry import queries, services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
-from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Decision, Representation
+from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Representation
 
 from .schemas_registry import (
     BeneficiaryFilters,
@@ -197,9 +197,7 @@ def _representation_input(r: RepresentationIn) -> RepresentationInput:
 
 def _current_input(b: Beneficiary) -> BeneficiaryInput:
     """The beneficiary's current row as a full input, to apply a partial update onto."""
-    return BeneficiaryInput(
-        **{name: getattr(b, name) for name in BeneficiaryInput.EDITABLE}, start_month=b.start_month
-    )
+    return BeneficiaryInput(**{name: getattr(b, name) for name in BeneficiaryInput.EDITABLE}, start_month=b.start_month)
 
 
 def _target_area(user, commune_id: int, village_id: int | None) -> Area:
@@ -346,9 +344,7 @@ def set_payee(request, beneficiary_id: int, payload: PayeeIn):
     if payload.representation_id is not None:
         link = b.representations.filter(pk=payload.representation_id, ended_at__isnull=True).first()
         if link is None:
-            raise ValidationError(
-                {"representation_id": _("This representative does not act for the beneficiary.")}
-            )
+            raise ValidationError({"representation_id": _("This representative does not act for the beneficiary.")})
     services.set_payee(actor=request.auth, beneficiary=b, representation=link)
     full_cccd = _cccd_visible(request.auth)(b.area_path)
     return [_representation(x, full_cccd) for x in _links(b, include_ended=False)]

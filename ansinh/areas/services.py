@@ -138,9 +138,7 @@ def legacy_units(codes: list[str]) -> list[Unit]:
             units.append(Unit(Level.DISTRICT, d_code, name, kind, p_code))
             for ward in district["wards"]:
                 kind, name = split_official_name(ward["name"])
-                units.append(
-                    Unit(Level.COMMUNE, official_code(Level.COMMUNE, ward["code"]), name, kind, d_code)
-                )
+                units.append(Unit(Level.COMMUNE, official_code(Level.COMMUNE, ward["code"]), name, kind, d_code))
     missing = sorted(wanted - found)
     if missing:
         raise ValidationError(
@@ -159,9 +157,7 @@ def _sync_tree(
 ) -> dict[str, dict[str, int]]:
     """Insert or update `units` in `tree`, matched on (tree, code), level by level from the top.
     Validity dates are set on new rows only (a later end date set by hand is kept)."""
-    existing = {
-        a.code: a for a in Area.objects.filter(tree=tree).exclude(code="").exclude(level=Level.VILLAGE)
-    }
+    existing = {a.code: a for a in Area.objects.filter(tree=tree).exclude(code="").exclude(level=Level.VILLAGE)}
     by_code: dict[str, Area] = {}
     moved_communes: list[Area] = []
     counts: dict[str, dict[str, int]] = {}
@@ -207,9 +203,7 @@ def _sync_tree(
             by_code[unit.code] = area
 
         Area.objects.bulk_create(created, batch_size=CHUNK)
-        Area.objects.bulk_update(
-            updated, ["name", "name_key", "division_type", "parent", "source"], batch_size=CHUNK
-        )
+        Area.objects.bulk_update(updated, ["name", "name_key", "division_type", "parent", "source"], batch_size=CHUNK)
 
         # Paths need the ids, known only now for the new rows; a moved parent moves the children.
         new_ids = {a.pk for a in created}
@@ -289,14 +283,10 @@ def load_legacy_provinces(*, actor, codes: list[str]) -> dict[str, dict[str, int
     """Load or refresh pre-2025 provinces (with districts and communes) from the shipped data,
     all in one transaction with one audit event."""
     units = legacy_units(codes)
-    counts = _sync_tree(
-        tree=Tree.LEGACY, units=units, valid_from=None, valid_to=LEGACY_END, source=LEGACY_SOURCE
-    )
+    counts = _sync_tree(tree=Tree.LEGACY, units=units, valid_from=None, valid_to=LEGACY_END, source=LEGACY_SOURCE)
     if _changed(counts):
         province_codes = [u.code for u in units if u.level == Level.PROVINCE]
-        area = (
-            Area.objects.get(tree=Tree.LEGACY, code=province_codes[0]) if len(province_codes) == 1 else None
-        )
+        area = Area.objects.get(tree=Tree.LEGACY, code=province_codes[0]) if len(province_codes) == 1 else None
         record(
             actor=actor,
             action="areas.tree.loaded",

@@ -78,8 +78,20 @@ CATEGORY_WEIGHTS: dict[str, float] = {
 }
 
 STREETS = (
-    "Lê Lợi", "Trần Hưng Đạo", "Nguyễn Huệ", "Hùng Vương", "Lý Thường Kiệt", "Nguyễn Trãi", "Phan Đình Phùng",
-    "Hai Bà Trưng", "Quang Trung", "Lê Lai", "Nguyễn Văn Cừ", "Tôn Đức Thắng", "Võ Thị Sáu", "Trưng Nữ Vương",
+    "Lê Lợi",
+    "Trần Hưng Đạo",
+    "Nguyễn Huệ",
+    "Hùng Vương",
+    "Lý Thường Kiệt",
+    "Nguyễn Trãi",
+    "Phan Đình Phùng",
+    "Hai Bà Trưng",
+    "Quang Trung",
+    "Lê Lai",
+    "Nguyễn Văn Cừ",
+    "Tôn Đức Thắng",
+    "Võ Thị Sáu",
+    "Trưng Nữ Vương",
 )
 
 # (relationship, gender, shares the child's family name, birth years) — guardians of children.
@@ -189,7 +201,12 @@ class Synth:
     """Generates beneficiaries for a set of places (communes with their villages)."""
 
     def __init__(
-        self, *, rng: random.Random, places: list[Place], profile: Profile, category_codes: set[str],
+        self,
+        *,
+        rng: random.Random,
+        places: list[Place],
+        profile: Profile,
+        category_codes: set[str],
         faulty_kinds: tuple[str, ...] = FAULTY_KINDS,
     ):
         self.rng = rng
@@ -272,13 +289,14 @@ class Synth:
         signed = _day_between(self.rng, max(eligible_from, FIRST_DECISION), LAST_DECISION)
         return f"{self.rng.randint(12, 2999)}/QĐ-UBND", signed
 
-    def _person(
-        self, *, gender: str, years: tuple[int, int], ethnicity: str, family: str = ""
-    ) -> PersonInput:
+    def _person(self, *, gender: str, years: tuple[int, int], ethnicity: str, family: str = "") -> PersonInput:
         birth = self._birth(*years)
         return PersonInput(
-            full_name=self._name(gender, birth, ethnicity, family), birth_date=birth, gender=gender,
-            cccd=self._cccd(birth, gender), phone=self._phone(),
+            full_name=self._name(gender, birth, ethnicity, family),
+            birth_date=birth,
+            gender=gender,
+            cccd=self._cccd(birth, gender),
+            phone=self._phone(),
         )
 
     def _representative(
@@ -291,12 +309,26 @@ class Synth:
         if kind == RepresentationKind.AUTHORISED:
             document = f"{self.rng.randint(1, 250)}/{valid_from.year}/GUQ"
         return RepresentationInput(
-            person=person, kind=kind, relationship=relationship, document_number=document,
-            valid_from=valid_from, is_payee=payee,
+            person=person,
+            kind=kind,
+            relationship=relationship,
+            document_number=document,
+            valid_from=valid_from,
+            is_payee=payee,
         )
 
-    def _base(self, *, gender: str, birth: date, ethnicity: str, code: str, place: Place,
-              village: Area | None, eligible_from: date, family: str = "") -> BeneficiaryInput:
+    def _base(
+        self,
+        *,
+        gender: str,
+        birth: date,
+        ethnicity: str,
+        code: str,
+        place: Place,
+        village: Area | None,
+        eligible_from: date,
+        family: str = "",
+    ) -> BeneficiaryInput:
         number, signed = self._decision(eligible_from)
         cannot_read = False
         age = _age(birth)
@@ -305,11 +337,19 @@ class Synth:
         elif ethnicity == "Chăm":
             cannot_read = self.rng.random() < (0.25 if age >= 60 else 0.05)
         return BeneficiaryInput(
-            full_name=self._name(gender, birth, ethnicity, family), birth_date=birth, gender=gender,
-            commune_id=place.commune.pk, village_id=village.pk if village else None,
-            cccd=self._cccd(birth, gender), phone=self._phone(), ethnicity=ethnicity,
-            address=self._address(place), cannot_read_vietnamese=cannot_read,
-            categories=[CategoryInput(code=code)], decision_number=number, decision_date=signed,
+            full_name=self._name(gender, birth, ethnicity, family),
+            birth_date=birth,
+            gender=gender,
+            commune_id=place.commune.pk,
+            village_id=village.pk if village else None,
+            cccd=self._cccd(birth, gender),
+            phone=self._phone(),
+            ethnicity=ethnicity,
+            address=self._address(place),
+            cannot_read_vietnamese=cannot_read,
+            categories=[CategoryInput(code=code)],
+            decision_number=number,
+            decision_date=signed,
             start_month=first_of_month(signed),
         )
 
@@ -328,39 +368,83 @@ class Synth:
         if code == "D20.5.4":
             gender = F if self.rng.random() < 0.88 else M
             birth = self._birth(1975, 2002)
-            b = self._base(gender=gender, birth=birth, ethnicity=ethnicity, code=code, place=place,
-                           village=village, eligible_from=_birthday(birth, 18))
+            b = self._base(
+                gender=gender,
+                birth=birth,
+                ethnicity=ethnicity,
+                code=code,
+                place=place,
+                village=village,
+                eligible_from=_birthday(birth, 18),
+            )
             b.categories[0].units = self.rng.choices((1, 2, 3), weights=(55, 33, 12))[0]
             return [b]
         if code == "D20.5.2":
             birth = self._birth(2004, 2008)
             gender = self.rng.choice((M, F))
-            return [self._base(gender=gender, birth=birth, ethnicity=ethnicity, code=code, place=place,
-                               village=village, eligible_from=_birthday(birth, 16))]
+            return [
+                self._base(
+                    gender=gender,
+                    birth=birth,
+                    ethnicity=ethnicity,
+                    code=code,
+                    place=place,
+                    village=village,
+                    eligible_from=_birthday(birth, 16),
+                )
+            ]
         if code == "D20.5.8":
             birth = self._birth(1970, 2000)
             gender = M if self.rng.random() < 0.6 else F
-            return [self._base(gender=gender, birth=birth, ethnicity=ethnicity, code=code, place=place,
-                               village=village, eligible_from=_birthday(birth, 18))]
+            return [
+                self._base(
+                    gender=gender,
+                    birth=birth,
+                    ethnicity=ethnicity,
+                    code=code,
+                    place=place,
+                    village=village,
+                    eligible_from=_birthday(birth, 18),
+                )
+            ]
         if code == "D20.5.3":
             birth = self._birth(2011, 2020)
-            b = self._base(gender=self.rng.choice((M, F)), birth=birth, ethnicity=ethnicity, code=code,
-                           place=place, village=village, eligible_from=birth + timedelta(days=60))
+            b = self._base(
+                gender=self.rng.choice((M, F)),
+                birth=birth,
+                ethnicity=ethnicity,
+                code=code,
+                place=place,
+                village=village,
+                eligible_from=birth + timedelta(days=60),
+            )
             self._child_guardian(b, ethnicity)
             return [b]
         raise ValueError(code)
 
     def _child_guardian(self, child: BeneficiaryInput, ethnicity: str, table=GUARDIANS) -> RepresentationInput:
-        rep = self._representative(table, kind=RepresentationKind.GUARDIAN, relative_name=child.full_name,
-                                   ethnicity=ethnicity, valid_from=child.decision_date)
+        rep = self._representative(
+            table,
+            kind=RepresentationKind.GUARDIAN,
+            relative_name=child.full_name,
+            ethnicity=ethnicity,
+            valid_from=child.decision_date,
+        )
         child.representatives = [rep]
         child.phone = rep.person.phone  # a child is reached through the guardian
         return rep
 
     def _orphans(self, place: Place, village: Area | None, ethnicity: str, pair: bool) -> list[BeneficiaryInput]:
         birth = self._birth(2011, 2023)
-        first = self._base(gender=self.rng.choice((M, F)), birth=birth, ethnicity=ethnicity, code="D20.5.1",
-                           place=place, village=village, eligible_from=birth + timedelta(days=30))
+        first = self._base(
+            gender=self.rng.choice((M, F)),
+            birth=birth,
+            ethnicity=ethnicity,
+            code="D20.5.1",
+            place=place,
+            village=village,
+            eligible_from=birth + timedelta(days=30),
+        )
         rep = self._child_guardian(first, ethnicity)
         if not pair:
             return [first]
@@ -368,16 +452,27 @@ class Synth:
         sibling_birth = self._birth(max(2011, birth.year - 5), min(2023, birth.year + 5))
         if sibling_birth == birth:
             sibling_birth = birth + timedelta(days=400)
-        second = self._base(gender=self.rng.choice((M, F)), birth=sibling_birth, ethnicity=ethnicity,
-                            code="D20.5.1", place=place, village=village,
-                            eligible_from=sibling_birth + timedelta(days=30),
-                            family=names.family_of(first.full_name))
+        second = self._base(
+            gender=self.rng.choice((M, F)),
+            birth=sibling_birth,
+            ethnicity=ethnicity,
+            code="D20.5.1",
+            place=place,
+            village=village,
+            eligible_from=sibling_birth + timedelta(days=30),
+            family=names.family_of(first.full_name),
+        )
         second.address = first.address
         second.phone = rep.person.phone
-        second.representatives = [RepresentationInput(
-            person=rep.person, kind=rep.kind, relationship=rep.relationship,
-            valid_from=second.decision_date, is_payee=True,
-        )]
+        second.representatives = [
+            RepresentationInput(
+                person=rep.person,
+                kind=rep.kind,
+                relationship=rep.relationship,
+                valid_from=second.decision_date,
+                is_payee=True,
+            )
+        ]
         return [first, second]
 
     def _elderly_birth(self, code: str) -> tuple[date, date]:
@@ -392,12 +487,20 @@ class Synth:
         birth = self._birth(1930, 1964)
         return birth, _birthday(birth, 60)
 
-    def _elderly(self, code: str, place: Place, village: Area | None, ethnicity: str,
-                 room: int) -> list[BeneficiaryInput]:
+    def _elderly(
+        self, code: str, place: Place, village: Area | None, ethnicity: str, room: int
+    ) -> list[BeneficiaryInput]:
         gender = F if self.rng.random() < 0.6 else M
         birth, eligible = self._elderly_birth(code)
-        b = self._base(gender=gender, birth=birth, ethnicity=ethnicity, code=code, place=place, village=village,
-                       eligible_from=eligible)
+        b = self._base(
+            gender=gender,
+            birth=birth,
+            ethnicity=ethnicity,
+            code=code,
+            place=place,
+            village=village,
+            eligible_from=eligible,
+        )
         self._elderly_needs(b, code)
         if code == "D20.5.5.c" and self.has_disability and self.rng.random() < 0.04:
             severity = "extremely_severe" if self.rng.random() < 0.4 else "severe"
@@ -409,18 +512,33 @@ class Synth:
             return [b]
         # the spouse, also 80+, paid through the same son or daughter
         spouse_gender = M if gender == F else F
-        spouse_birth = _day_between(self.rng, max(date(1924, 1, 1), birth - timedelta(days=5 * 365)),
-                                    min(date(1944, 12, 31), birth + timedelta(days=5 * 365)))
-        spouse = self._base(gender=spouse_gender, birth=spouse_birth, ethnicity=ethnicity, code=code, place=place,
-                            village=village, eligible_from=_birthday(spouse_birth, 80))
+        spouse_birth = _day_between(
+            self.rng,
+            max(date(1924, 1, 1), birth - timedelta(days=5 * 365)),
+            min(date(1944, 12, 31), birth + timedelta(days=5 * 365)),
+        )
+        spouse = self._base(
+            gender=spouse_gender,
+            birth=spouse_birth,
+            ethnicity=ethnicity,
+            code=code,
+            place=place,
+            village=village,
+            eligible_from=_birthday(spouse_birth, 80),
+        )
         spouse.address = b.address
         self._elderly_needs(spouse, code)
         spouse.frail = True
-        spouse.representatives = [RepresentationInput(
-            person=rep.person, kind=rep.kind, relationship=rep.relationship,
-            document_number=f"{self.rng.randint(1, 250)}/{spouse.decision_date.year}/GUQ",
-            valid_from=spouse.decision_date, is_payee=True,
-        )]
+        spouse.representatives = [
+            RepresentationInput(
+                person=rep.person,
+                kind=rep.kind,
+                relationship=rep.relationship,
+                document_number=f"{self.rng.randint(1, 250)}/{spouse.decision_date.year}/GUQ",
+                valid_from=spouse.decision_date,
+                is_payee=True,
+            )
+        ]
         return [b, spouse]
 
     def _elderly_needs(self, b: BeneficiaryInput, code: str) -> None:
@@ -432,22 +550,34 @@ class Synth:
             b.phone, b.no_phone = "", True
 
     def _authorised(self, b: BeneficiaryInput, ethnicity: str) -> RepresentationInput:
-        rep = self._representative(AUTHORISED, kind=RepresentationKind.AUTHORISED,
-                                   relative_name=b.full_name if b.gender == M else "", ethnicity=ethnicity,
-                                   valid_from=b.decision_date)
+        rep = self._representative(
+            AUTHORISED,
+            kind=RepresentationKind.AUTHORISED,
+            relative_name=b.full_name if b.gender == M else "",
+            ethnicity=ethnicity,
+            valid_from=b.decision_date,
+        )
         b.representatives = [rep]
         return rep
 
     def _disabled(self, place: Place, village: Area | None, ethnicity: str) -> BeneficiaryInput:
         x = self.rng.random()
-        birth = self._birth(2009, 2022) if x < 0.12 else self._birth(1966, 2004) if x < 0.65 else self._birth(
-            1935, 1964)
+        birth = (
+            self._birth(2009, 2022) if x < 0.12 else self._birth(1966, 2004) if x < 0.65 else self._birth(1935, 1964)
+        )
         gender = M if self.rng.random() < 0.55 else F
         age = _age(birth)
         group = "child_or_elderly" if age < 16 or age >= 60 else "adult"
         severity = "extremely_severe" if self.rng.random() < 0.35 else "severe"
-        b = self._base(gender=gender, birth=birth, ethnicity=ethnicity, code="D20.5.6", place=place,
-                       village=village, eligible_from=birth + timedelta(days=365))
+        b = self._base(
+            gender=gender,
+            birth=birth,
+            ethnicity=ethnicity,
+            code="D20.5.6",
+            place=place,
+            village=village,
+            eligible_from=birth + timedelta(days=365),
+        )
         b.categories[0].condition = f"{severity}:{group}"
         b.cannot_travel = self.rng.random() < (0.6 if severity == "extremely_severe" else 0.15)
         if age >= 60:
@@ -458,14 +588,22 @@ class Synth:
                 self._child_guardian(b, ethnicity, table=parent)
         elif severity == "extremely_severe" and self.rng.random() < 0.35:
             table = (
-                ("Mẹ", F, False, (1945, 1975), 3), ("Vợ", F, False, (1960, 2000), 2),
-                ("Chồng", M, False, (1960, 2000), 1), ("Anh ruột", M, True, (1955, 1995), 1),
-                ("Chị ruột", F, True, (1955, 1995), 2), ("Con gái", F, False, (1975, 2000), 1),
+                ("Mẹ", F, False, (1945, 1975), 3),
+                ("Vợ", F, False, (1960, 2000), 2),
+                ("Chồng", M, False, (1960, 2000), 1),
+                ("Anh ruột", M, True, (1955, 1995), 1),
+                ("Chị ruột", F, True, (1955, 1995), 2),
+                ("Con gái", F, False, (1975, 2000), 1),
             )
-            b.representatives = [self._representative(
-                table, kind=RepresentationKind.AUTHORISED, relative_name=b.full_name, ethnicity=ethnicity,
-                valid_from=b.decision_date,
-            )]
+            b.representatives = [
+                self._representative(
+                    table,
+                    kind=RepresentationKind.AUTHORISED,
+                    relative_name=b.full_name,
+                    ethnicity=ethnicity,
+                    valid_from=b.decision_date,
+                )
+            ]
         elif self.rng.random() < 0.06:
             b.phone, b.no_phone = "", True
         return b
@@ -485,8 +623,12 @@ class Synth:
             if not self.recent:
                 return False
             twin = self.rng.choice(self.recent)
-            b.full_name, b.birth_date, b.gender, b.ethnicity = twin.full_name, twin.birth_date, twin.gender, \
-                twin.ethnicity
+            b.full_name, b.birth_date, b.gender, b.ethnicity = (
+                twin.full_name,
+                twin.birth_date,
+                twin.gender,
+                twin.ethnicity,
+            )
             b.categories = [CategoryInput(c.code, c.condition, c.units, c.fixed_key) for c in twin.categories]
             b.commune_id, b.village_id = twin.commune_id, twin.village_id
             b.decision_date = max(b.decision_date, twin.decision_date)
@@ -536,8 +678,17 @@ class Writer:
     (`check_database_rules`); a repeat inside one chunk waits for the next chunk so the first
     one is in the database by then."""
 
-    def __init__(self, *, rng: random.Random, areas: dict[int, Area], category_ids: dict[str, int],
-                 province_path: str, check_duplicates: bool, sensitive_codes: set[str], audit_rows: bool = False):
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        areas: dict[int, Area],
+        category_ids: dict[str, int],
+        province_path: str,
+        check_duplicates: bool,
+        sensitive_codes: set[str],
+        audit_rows: bool = False,
+    ):
         self.rng = rng
         self.areas = areas
         self.category_ids = category_ids
@@ -562,8 +713,9 @@ class Writer:
         stats = Stats()
         for data in rows:
             key = (search_key(data.full_name), data.birth_date)
-            data, findings = clean_beneficiary(data, today=self.today, areas=self.areas,
-                                               category_codes=self.category_codes)
+            data, findings = clean_beneficiary(
+                data, today=self.today, areas=self.areas, category_codes=self.category_codes
+            )
             if findings.ok and key in known:
                 check_database_rules(data, findings)
                 stats.duplicates_flagged += "likely_duplicate" in findings.codes
@@ -577,8 +729,14 @@ class Writer:
         stats.shared_representatives = sum(
             1 for g in groups if len(g) == 2 and g[0].representatives and g[1].representatives
         )
-        bulk_create_beneficiaries(actor=None, items=items, areas=self.areas, category_ids=self.category_ids,
-                                  audit=self.audit_rows, note="synthetic data")
+        bulk_create_beneficiaries(
+            actor=None,
+            items=items,
+            areas=self.areas,
+            category_ids=self.category_ids,
+            audit=self.audit_rows,
+            note="synthetic data",
+        )
         stats.beneficiaries = len(items)
         return stats
 
@@ -622,9 +780,7 @@ class Writer:
         for start in range(0, len(numbers_list), QUERY_BATCH):
             batch = numbers_list[start : start + QUERY_BATCH]
             taken |= set(Beneficiary.objects.filter(cccd__in=batch, status__in=ACTIVE).values_list("cccd", flat=True))
-            taken |= set(
-                Representative.objects.filter(cccd__in=batch).exclude(cccd="").values_list("cccd", flat=True)
-            )
+            taken |= set(Representative.objects.filter(cccd__in=batch).exclude(cccd="").values_list("cccd", flat=True))
         return taken
 
     def _known_people(self, rows: list[BeneficiaryInput]) -> set[tuple[str, date]]:
@@ -632,9 +788,9 @@ class Writer:
         known: set[tuple[str, date]] = set()
         for start in range(0, len(keys), QUERY_BATCH):
             known |= set(
-                Beneficiary.objects.filter(area_path__startswith=self.province_path,
-                                           name_key__in=keys[start : start + QUERY_BATCH])
-                .values_list("name_key", "birth_date")
+                Beneficiary.objects.filter(
+                    area_path__startswith=self.province_path, name_key__in=keys[start : start + QUERY_BATCH]
+                ).values_list("name_key", "birth_date")
             )
         return known
 
@@ -665,8 +821,12 @@ def _places(district_or_province: Area, *, seed: str, khmer_places: bool) -> tup
     villages = ensure_villages(communes=communes, seed=seed, province_code=province.code, khmer_places=khmer_places)
     rng = random.Random(f"{seed}:weights:{district_or_province.tree}:{district_or_province.code}")
     places = [
-        Place(commune=c, villages=villages[c.pk], weight=rng.uniform(0.6, 1.4),
-              urban=c.division_type in ("Phường", "Thị trấn"))
+        Place(
+            commune=c,
+            villages=villages[c.pk],
+            weight=rng.uniform(0.6, 1.4),
+            urban=c.division_type in ("Phường", "Thị trấn"),
+        )
         for c in communes
     ]
     areas = {c.pk: c for c in communes} | {v.pk: v for vs in villages.values() for v in vs}
@@ -684,8 +844,7 @@ def pilot_villages() -> dict[int, list[Area]]:
     for code in DEMO_TARGETS:
         district = Area.objects.get(tree=Tree.LEGACY, code=code)
         communes = list(Area.objects.filter(parent=district, level=Level.COMMUNE).order_by("code"))
-        out |= ensure_villages(communes=communes, seed=SEED, province_code=PROVINCE_CODE,
-                               khmer_places=code == "890")
+        out |= ensure_villages(communes=communes, seed=SEED, province_code=PROVINCE_CODE, khmer_places=code == "890")
     return out
 
 
@@ -705,11 +864,20 @@ def load_demo_registry(*, actor=None) -> dict:
         if missing <= 0:
             continue
         places, areas = _places(district, seed=SEED, khmer_places=code == "890")
-        synth = Synth(rng=random.Random(f"{SEED}:{code}:{existing}"), places=places, profile=PROFILES[code],
-                      category_codes=set(category_ids))
-        writer = Writer(rng=random.Random(f"{SEED}:{code}:{existing}:cccd"), areas=areas,
-                        category_ids=category_ids, province_path=province.path, check_duplicates=True,
-                        sensitive_codes=sensitive)
+        synth = Synth(
+            rng=random.Random(f"{SEED}:{code}:{existing}"),
+            places=places,
+            profile=PROFILES[code],
+            category_codes=set(category_ids),
+        )
+        writer = Writer(
+            rng=random.Random(f"{SEED}:{code}:{existing}:cccd"),
+            areas=areas,
+            category_ids=category_ids,
+            province_path=province.path,
+            check_duplicates=True,
+            sensitive_codes=sensitive,
+        )
         stats = Stats()
         for chunk in _chunks(synth.groups(missing), 2000):
             stats.add(writer.write(chunk))
@@ -717,9 +885,13 @@ def load_demo_registry(*, actor=None) -> dict:
         summary[code] = {"name": district.name, "existing": existing, **stats.as_dict()}
         total.add(stats)
     if total.beneficiaries:
-        record(actor=actor, action=DEMO_ACTION, area=province,
-               after={"seed": SEED, "targets": DEMO_TARGETS, "districts": summary, "total": total.as_dict()},
-               note="synthetic demo data: no real person")
+        record(
+            actor=actor,
+            action=DEMO_ACTION,
+            area=province,
+            after={"seed": SEED, "targets": DEMO_TARGETS, "districts": summary, "total": total.as_dict()},
+            note="synthetic demo data: no real person",
+        )
     return {"created": total.beneficiaries, "districts": summary}
 
 
@@ -750,14 +922,21 @@ def profile_for(province: Area) -> Profile:
     others = tuple(c for c in sorted(rules.province_codes) if c not in home and c[0] == "0")
     mekong = province.code in KHMER_PROVINCES
     return Profile(
-        khmer=0.08 if mekong else 0.0, cham=0.005 if province.code in ("89", "91") else 0.0, home_cccd=home,
-        other_cccd=others, other_share=0.05,
+        khmer=0.08 if mekong else 0.0,
+        cham=0.005 if province.code in ("89", "91") else 0.0,
+        home_cccd=home,
+        other_cccd=others,
+        other_share=0.05,
         weights={"D20.5.5.b": 0.8} if mekong else {},
     )
 
 
 def load_synthetic(
-    *, province: Area, size: int, chunk: int = 10_000, audit_rows: bool = False,
+    *,
+    province: Area,
+    size: int,
+    chunk: int = 10_000,
+    audit_rows: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Top the province up to `size` beneficiaries, spread over all its communes (villages are
@@ -778,23 +957,46 @@ def load_synthetic(
         return {"created": 0, "existing": existing, "seconds": 0.0}
     category_ids, sensitive = _category_ids()
     seed = f"{SEED}:{province.tree}:{province.code}:{existing}"
-    synth = Synth(rng=random.Random(seed), places=places, profile=profile_for(province),
-                  category_codes=set(category_ids), faulty_kinds=tuple(k for k in FAULTY_KINDS if k != "duplicate"))
-    writer = Writer(rng=random.Random(seed + ":cccd"), areas=areas, category_ids=category_ids,
-                    province_path=province.path, check_duplicates=False, sensitive_codes=sensitive,
-                    audit_rows=audit_rows)
-    say(f"{province.full_name}: {existing:,} beneficiaries, creating {missing:,} in {len(places)} communes "
-        f"({sum(len(p.villages) for p in places)} villages)")
+    synth = Synth(
+        rng=random.Random(seed),
+        places=places,
+        profile=profile_for(province),
+        category_codes=set(category_ids),
+        faulty_kinds=tuple(k for k in FAULTY_KINDS if k != "duplicate"),
+    )
+    writer = Writer(
+        rng=random.Random(seed + ":cccd"),
+        areas=areas,
+        category_ids=category_ids,
+        province_path=province.path,
+        check_duplicates=False,
+        sensitive_codes=sensitive,
+        audit_rows=audit_rows,
+    )
+    say(
+        f"{province.full_name}: {existing:,} beneficiaries, creating {missing:,} in {len(places)} communes "
+        f"({sum(len(p.villages) for p in places)} villages)"
+    )
     total = Stats()
     for number, groups in enumerate(_chunks(synth.groups(missing), chunk), start=1):
         with transaction.atomic():
             stats = writer.write(groups)
-            record(actor=None, action=SYNTHETIC_ACTION, area=province,
-                   after={"seed": seed, "chunk": number, **stats.as_dict()},
-                   note="synthetic benchmark data: no real person")
+            record(
+                actor=None,
+                action=SYNTHETIC_ACTION,
+                area=province,
+                after={"seed": seed, "chunk": number, **stats.as_dict()},
+                note="synthetic benchmark data: no real person",
+            )
         total.add(stats)
         elapsed = time.monotonic() - started
-        say(f"  {total.beneficiaries:>10,} / {missing:,}  {elapsed:7.1f} s  "
-            f"{total.beneficiaries / max(elapsed, 1e-9):,.0f} rows/s")
-    return {"created": total.beneficiaries, "existing": existing, "seconds": time.monotonic() - started,
-            **total.as_dict()}
+        say(
+            f"  {total.beneficiaries:>10,} / {missing:,}  {elapsed:7.1f} s  "
+            f"{total.beneficiaries / max(elapsed, 1e-9):,.0f} rows/s"
+        )
+    return {
+        "created": total.beneficiaries,
+        "existing": existing,
+        "seconds": time.monotonic() - started,
+        **total.as_dict(),
+    }

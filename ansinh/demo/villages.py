@@ -20,8 +20,26 @@ URBAN_TYPES = ("Phường", "Thị trấn")
 
 NAME_HEADS = ("Vĩnh", "An", "Tân", "Phước", "Hòa", "Bình", "Long", "Mỹ", "Thạnh", "Phú", "Hưng", "Đông", "Tây")
 NAME_TAILS = (
-    "Thành", "Hòa", "Long", "Phú", "Lợi", "Hưng", "Đông", "Tây", "An", "Thạnh", "Bình", "Quới", "Phước", "Tiến",
-    "Hiệp", "Khánh", "Thới", "Trung", "Xuân", "Lộc",
+    "Thành",
+    "Hòa",
+    "Long",
+    "Phú",
+    "Lợi",
+    "Hưng",
+    "Đông",
+    "Tây",
+    "An",
+    "Thạnh",
+    "Bình",
+    "Quới",
+    "Phước",
+    "Tiến",
+    "Hiệp",
+    "Khánh",
+    "Thới",
+    "Trung",
+    "Xuân",
+    "Lộc",
 )
 # Khmer-derived hamlet names of the Bảy Núi area, as written in Vietnamese (plausible, not a list
 # of real hamlets).
@@ -56,10 +74,7 @@ def plan_names(rng: random.Random, *, kind: str, count: int, khmer_places: bool 
     pool = list(KHMER_PLACES) if khmer_places else []
     rng.shuffle(pool)
     while len(names) < count:
-        if pool and rng.random() < 0.4:
-            name = pool.pop()
-        else:
-            name = f"{rng.choice(NAME_HEADS)} {rng.choice(NAME_TAILS)}"
+        name = pool.pop() if pool and rng.random() < 0.4 else f"{rng.choice(NAME_HEADS)} {rng.choice(NAME_TAILS)}"
         key = search_key(name)
         if key in seen or name.split(" ")[0] == name.split(" ")[-1]:
             continue

@@ -113,10 +113,7 @@ def roles_held(request) -> list[HeldRole]:
     from ansinh.accounts.models import RoleAssignment
 
     assignments = (
-        RoleAssignment.objects.active()
-        .filter(user=request.user)
-        .select_related("area")
-        .order_by("area__path")
+        RoleAssignment.objects.active().filter(user=request.user).select_related("area").order_by("area__path")
     )
     by_role: dict[str, list] = {}
     for assignment in assignments:
@@ -132,10 +129,6 @@ def dashboard_cards(request, caps: set[str]) -> list[HeldRole]:
     cards = []
     for held in roles_held(request):
         guide = GUIDES.get(held.role)
-        links = [
-            (label, reverse(url_name))
-            for label, url_name, cap in (guide.links if guide else [])
-            if cap in caps
-        ]
+        links = [(label, reverse(url_name)) for label, url_name, cap in (guide.links if guide else []) if cap in caps]
         cards.append(HeldRole(held.role, held.label, held.areas, guide, links))
     return cards

@@ -30,9 +30,7 @@ def cap_required(cap: str):
 
 
 def is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
 
 
 def vary_on_htmx(response):

@@ -82,8 +82,16 @@ PERSONAS = ("officer_a", "viewer_a", "officer_b")
 def beneficiary(register):
     return register(
         representatives=[
-            {"person": {"full_name": "Trần Văn Bình", "cccd": "089080012345", "gender": "male",
-                        "birth_date": date(1980, 1, 1)}, "kind": "guardian", "is_payee": True}
+            {
+                "person": {
+                    "full_name": "Trần Văn Bình",
+                    "cccd": "089080012345",
+                    "gender": "male",
+                    "birth_date": date(1980, 1, 1),
+                },
+                "kind": "guardian",
+                "is_payee": True,
+            }
         ]
     )
 
@@ -137,8 +145,14 @@ def test_unknown_commune_is_404(clients, policy):
 
 
 def new_beneficiary_for_commune(commune_id: int) -> dict:
-    return {"full_name": "Lê Văn Cường", "birth_date": "1948-02-03", "gender": "male", "commune_id": commune_id,
-            "categories": [{"code": "D20.5.6"}], "start_month": "2025-06-01"}
+    return {
+        "full_name": "Lê Văn Cường",
+        "birth_date": "1948-02-03",
+        "gender": "male",
+        "commune_id": commune_id,
+        "categories": [{"code": "D20.5.6"}],
+        "start_month": "2025-06-01",
+    }
 
 
 # --- registration ---------------------------------------------------------------------------
@@ -148,8 +162,15 @@ def test_create_returns_the_registered_beneficiary(clients, tree, policy):
     body = new_beneficiary(
         tree,
         representatives=[
-            {"full_name": "Lê Thị Hoa", "birth_date": "1975-04-30", "gender": "female", "cccd": "089175000111",
-             "kind": "guardian", "relationship": "con gái", "is_payee": True}
+            {
+                "full_name": "Lê Thị Hoa",
+                "birth_date": "1975-04-30",
+                "gender": "female",
+                "cccd": "089175000111",
+                "kind": "guardian",
+                "relationship": "con gái",
+                "is_payee": True,
+            }
         ],
     )
     response = clients["officer_a"].post("/api/v1/beneficiaries", body, JSON)
@@ -247,7 +268,10 @@ def test_patch_changes_only_the_fields_sent(beneficiary, clients):
     assert data["cannot_travel"] is True and data["address"] == "Tổ 4"
     b = Beneficiary.objects.get(pk=beneficiary.pk)
     assert (b.full_name, b.cccd, b.birth_date, b.village_id) == (
-        beneficiary.full_name, beneficiary.cccd, beneficiary.birth_date, beneficiary.village_id,
+        beneficiary.full_name,
+        beneficiary.cccd,
+        beneficiary.birth_date,
+        beneficiary.village_id,
     )
     assert [c["code"] for c in data["categories"]] == ["D20.5.6"]
 
@@ -300,10 +324,22 @@ def people(register, tree, policy):
 
     return {
         "anh": register(full_name="Nguyễn Thị Ánh", birth_date=date(1950, 5, 17), phone="0912345678", frail=True),
-        "binh": register(full_name="Trần Văn Bình", birth_date=date(1941, 1, 2), gender="male",
-                         phone="0903000111", village_id=None, cannot_travel=True, frail=True),
-        "dung": register(full_name="Đặng Thị Dung", birth_date=date(1939, 9, 9), phone="", no_phone=True,
-                         categories=[CategoryInput(code="D20.5.1")]),
+        "binh": register(
+            full_name="Trần Văn Bình",
+            birth_date=date(1941, 1, 2),
+            gender="male",
+            phone="0903000111",
+            village_id=None,
+            cannot_travel=True,
+            frail=True,
+        ),
+        "dung": register(
+            full_name="Đặng Thị Dung",
+            birth_date=date(1939, 9, 9),
+            phone="",
+            no_phone=True,
+            categories=[CategoryInput(code="D20.5.1")],
+        ),
     }
 
 
@@ -351,8 +387,13 @@ def test_search_of_officer_b_sees_nothing_of_a(people, clients):
 
 def test_pagination(register, clients):
     for i in range(5):
-        register(full_name=f"Nguyễn Văn Số {chr(ord('A') + i)}", birth_date=date(1940, 1, 1 + i), gender="male",
-                 cccd=cccd_for(date(1940, 1, 1 + i), "male", tail=f"00000{i}"), phone="")
+        register(
+            full_name=f"Nguyễn Văn Số {chr(ord('A') + i)}",
+            birth_date=date(1940, 1, 1 + i),
+            gender="male",
+            cccd=cccd_for(date(1940, 1, 1 + i), "male", tail=f"00000{i}"),
+            phone="",
+        )
     response = clients["officer_a"].get("/api/v1/beneficiaries?page=2&page_size=2").json()
     assert (response["count"], response["page"], response["pages"]) == (5, 2, 3)
     assert [i["full_name"] for i in response["items"]] == ["Nguyễn Văn Số C", "Nguyễn Văn Số D"]
@@ -374,8 +415,13 @@ def test_list_query_count_is_bounded(register, clients, django_assert_max_num_qu
         assert client.get(f"/api/v1/beneficiaries?area={tree.a.pk}").json()["count"] == 1
     for i in range(12):
         birth = date(1930 + i, 3, 3)
-        register(full_name=f"Lý Văn {chr(ord('A') + i)}", birth_date=birth, gender="male",
-                 cccd=cccd_for(birth, "male"), phone="")
+        register(
+            full_name=f"Lý Văn {chr(ord('A') + i)}",
+            birth_date=birth,
+            gender="male",
+            cccd=cccd_for(birth, "male"),
+            phone="",
+        )
     with django_assert_max_num_queries(6):
         data = client.get(f"/api/v1/beneficiaries?area={tree.a.pk}").json()
     assert data["count"] == 13

@@ -18,9 +18,7 @@ def loaded_events():
 def assert_paths_consistent(tree: str) -> None:
     """Every row's path is its parent's path plus its own id, and depth matches."""
     paths = dict(Area.objects.filter(tree=tree).values_list("pk", "path"))
-    for pk, parent_id, path, depth in Area.objects.filter(tree=tree).values_list(
-        "pk", "parent_id", "path", "depth"
-    ):
+    for pk, parent_id, path, depth in Area.objects.filter(tree=tree).values_list("pk", "parent_id", "path", "depth"):
         expected = (paths[parent_id] if parent_id else "/") + f"{pk}/"
         assert (path, depth) == (expected, expected.count("/") - 2)
 
@@ -144,13 +142,13 @@ def test_legacy_types_come_from_names_not_from_the_placeholder_fields():
     assert (hanoi.name, hanoi.division_type) == ("Hà Nội", "Thành phố")
     dong_hoi = Area.objects.get(tree=Tree.LEGACY, level=Level.DISTRICT, name="Đồng Hới")
     assert dong_hoi.division_type == "Thành phố"  # "Thành Phố Đồng Hới" in the data
-    types = set(
-        Area.objects.filter(tree=Tree.LEGACY, level=Level.DISTRICT).values_list("division_type", flat=True)
-    )
+    types = set(Area.objects.filter(tree=Tree.LEGACY, level=Level.DISTRICT).values_list("division_type", flat=True))
     assert types == {"Quận", "Huyện", "Thị xã", "Thành phố"}
-    assert set(
-        Area.objects.filter(tree=Tree.LEGACY, level=Level.COMMUNE).values_list("division_type", flat=True)
-    ) == {"Phường", "Xã", "Thị trấn"}
+    assert set(Area.objects.filter(tree=Tree.LEGACY, level=Level.COMMUNE).values_list("division_type", flat=True)) == {
+        "Phường",
+        "Xã",
+        "Thị trấn",
+    }
     event = loaded_events().get()
     assert event.area is None
     assert event.after["provinces"] == ["01", "44"]

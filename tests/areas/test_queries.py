@@ -21,9 +21,7 @@ def test_find_by_code_prefers_the_tree_valid_on_the_day():
     assert (before.tree, before.full_name, before.parent.code) == (Tree.LEGACY, "Phường Châu Phú B", "884")
     assert (after.tree, after.full_name, after.parent.code) == (Tree.CURRENT, "Phường Châu Đốc", "91")
     assert find_by_code("30316").tree == Tree.CURRENT
-    assert (
-        find_by_code("89", level=Level.PROVINCE, on=date(2026, 1, 1)).tree == Tree.LEGACY
-    )  # only one holds it
+    assert find_by_code("89", level=Level.PROVINCE, on=date(2026, 1, 1)).tree == Tree.LEGACY  # only one holds it
     assert find_by_code("30316", level=Level.PROVINCE) is None
     assert find_by_code("99999") is None
 

@@ -87,9 +87,7 @@ def test_the_same_village_name_is_fine_in_another_commune(tree):
     assert other.parent == tree.b
 
 
-@pytest.mark.parametrize(
-    ("name", "kind", "code"), [("   ", "", "required"), ("An Hòa", "Phố", "unknown_kind")]
-)
+@pytest.mark.parametrize(("name", "kind", "code"), [("   ", "", "required"), ("An Hòa", "Phố", "unknown_kind")])
 def test_empty_names_and_unknown_kinds_are_refused(tree, name, kind, code):
     with pytest.raises(ValidationError) as exc:
         create_village(actor=None, commune=tree.a, name=name, kind=kind)

@@ -3,8 +3,7 @@ import pytest
 
 @pytest.mark.browser
 def test_shots(phone_page, page, login, live_server, officer_a, tree):
-    from ansinh.areas.services import create_village
-    from django.db import transaction
+
     for p, tag in [(phone_page, "phone"), (page, "desktop")]:
         login(p, officer_a)
         p.screenshot(path=f"/tmp/shot_dash_{tag}.png", full_page=True)

@@ -254,8 +254,6 @@ def test_delete_user_is_audited(admin_client, tree):
     assert AuditEvent.objects.filter(action="accounts.user.deleted", object_id=str(user.pk)).exists()
 
 
-
-
 def test_area_autocomplete_for_assignments_ignores_accents(admin_client, tree):
     response = admin_client.get(
         reverse("admin:autocomplete"),

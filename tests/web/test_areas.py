@@ -49,9 +49,7 @@ def test_district_user_sees_communes_below(client_for, tree):
     assert "Phường Vĩnh Mỹ" in body
 
 
-def test_area_list_query_count_does_not_grow_with_children(
-    client_for, officer_a, tree, django_assert_max_num_queries
-):
+def test_area_list_query_count_does_not_grow_with_children(client_for, officer_a, tree, django_assert_max_num_queries):
     for i in range(30):
         Area.objects.create(tree=tree.a.tree, level=Level.VILLAGE, name=f"Thôn {i}", parent=tree.a)
     client = client_for(officer_a)

@@ -50,22 +50,14 @@ def area_list(request):
 
 def _detail_context(request, area: Area, village_form: VillageForm | None = None) -> dict:
     user = request.user
-    can_add_village = area.level == Level.COMMUNE and access.can_in_area(
-        user, Cap.AREAS_MANAGE_VILLAGES, area
-    )
+    can_add_village = area.level == Level.COMMUNE and access.can_in_area(user, Cap.AREAS_MANAGE_VILLAGES, area)
     return {
         "area": area,
-        "ancestors": [
-            (a, access.can_in_area(user, Cap.AREAS_VIEW, a)) for a in area.ancestors(include_self=False)
-        ],
+        "ancestors": [(a, access.can_in_area(user, Cap.AREAS_VIEW, a)) for a in area.ancestors(include_self=False)],
         "children": area.children.exclude(level=Level.VILLAGE).order_by("name_key"),
         "villages": villages_of(area) if area.level == Level.COMMUNE else None,
-        "org_units": area.org_units.order_by("kind", "name")
-        if access.can_in_area(user, Cap.ORGS_VIEW, area)
-        else None,
-        "responsible": [
-            (label, responsible_unit(area=area, function=value)) for value, label in Function.choices
-        ],
+        "org_units": area.org_units.order_by("kind", "name") if access.can_in_area(user, Cap.ORGS_VIEW, area) else None,
+        "responsible": [(label, responsible_unit(area=area, function=value)) for value, label in Function.choices],
         "village_form": (village_form or VillageForm()) if can_add_village else None,
         "history": history(area)[:HISTORY_SHOWN] if access.can_in_area(user, Cap.AUDIT_VIEW, area) else None,
         "history_url": reverse("audit:list") + f"?area={area.pk}",
@@ -84,9 +76,7 @@ def create_village(request, pk: int):
     """Creates a village under a commune. Plain POST redirects back to the area; an HTMX
     request gets the villages section re-rendered in place."""
     commune = get_object_or_404(access.areas_for(request.user), pk=pk)
-    if commune.level != Level.COMMUNE or not access.can_in_area(
-        request.user, Cap.AREAS_MANAGE_VILLAGES, commune
-    ):
+    if commune.level != Level.COMMUNE or not access.can_in_area(request.user, Cap.AREAS_MANAGE_VILLAGES, commune):
         raise PermissionDenied
     form = VillageForm(request.POST)
     if form.is_valid():

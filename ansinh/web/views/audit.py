@@ -22,9 +22,7 @@ def audit_list(request):
     area = None
     if form.is_valid():
         if form.cleaned_data["area"]:
-            area = get_object_or_404(
-                access.areas_for(request.user, Cap.AUDIT_VIEW), pk=form.cleaned_data["area"]
-            )
+            area = get_object_or_404(access.areas_for(request.user, Cap.AUDIT_VIEW), pk=form.cleaned_data["area"])
             events = events.filter(area_path__startswith=area.path)
         if form.cleaned_data["action"]:
             events = events.filter(action=form.cleaned_data["action"])

@@ -17,8 +17,6 @@ def org_list(request):
     if form.is_valid() and form.cleaned_data["kind"]:
         units = units.filter(kind=form.cleaned_data["kind"])
     units = units.prefetch_related(
-        Prefetch(
-            "responsibilities", queryset=Responsibility.objects.select_related("area").order_by("function")
-        )
+        Prefetch("responsibilities", queryset=Responsibility.objects.select_related("area").order_by("function"))
     ).order_by("area__path", "kind", "name")
     return render(request, "orgs/list.html", {"form": form, "page": paginate(request, units)})

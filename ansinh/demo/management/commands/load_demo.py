@@ -33,16 +33,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--province", help="benchmark mode: province code, e.g. 91 (current) or 89 (legacy)")
         parser.add_argument(
-            "--tree", choices=("auto", "current", "legacy"), default="auto",
+            "--tree",
+            choices=("auto", "current", "legacy"),
+            default="auto",
             help="which tree --province is in; auto: current if the code is one of the 34 provinces since "
-                 "2025-07-01, else legacy (use --tree legacy for e.g. Kiên Giang 91 before 2025)",
+            "2025-07-01, else legacy (use --tree legacy for e.g. Kiên Giang 91 before 2025)",
         )
         parser.add_argument("--chunk", type=int, default=10_000, help="benchmark mode: rows per transaction")
         parser.add_argument(
-            "--row-audit", action="store_true",
+            "--row-audit",
+            action="store_true",
             help="benchmark mode: write one audit event per beneficiary and representation, as an import "
-                 "does. Off by default: synthetic bulk data gets one summary audit event per chunk "
-                 "(demo.registry.synthetic_loaded), because for a million rows per-row events double the write.",
+            "does. Off by default: synthetic bulk data gets one summary audit event per chunk "
+            "(demo.registry.synthetic_loaded), because for a million rows per-row events double the write.",
         )
 
     def handle(self, *args, **options):
@@ -90,7 +93,10 @@ class Command(BaseCommand):
                 load_legacy_province(actor=None, code=code)
         province = Area.objects.get(tree=tree, level=Level.PROVINCE, code=code)
         result = demo_registry.load_synthetic(
-            province=province, size=size, chunk=options["chunk"], audit_rows=options["row_audit"],
+            province=province,
+            size=size,
+            chunk=options["chunk"],
+            audit_rows=options["row_audit"],
             progress=self.stdout.write,
         )
         elapsed = time.monotonic() - started
