@@ -14,6 +14,13 @@ from ansinh.accounts.roles import Role
 PASSWORD = "Mat-khau-thu-nghiem-2026"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Personas log in with a real password; hashing it with PBKDF2 (hundreds of thousands of
+    rounds) costs ~0.5 s a user on CI's two cores and tests nothing of ours."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tree(db):
     """A small legacy tree: province 89 → district 884 → communes A, B; a village under A."""

@@ -13,12 +13,6 @@ def cccd_for(birth: date, gender: str, tail: str = "012345", province: str = "08
     return f"{province}{century}{birth.year % 100:02d}{tail}"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas are created with a password; the API never checks it, so hash it cheaply."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def policy(db):
     """The project's policy file (programmes and categories such as D20.5.6), as `load_policy` loads it."""
