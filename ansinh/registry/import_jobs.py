@@ -74,6 +74,13 @@ def _plan(job: ImportJob, progress=None) -> Plan:
     return check_file(job.file.path, commune=job.commune, name=job.original_name, progress=progress)
 
 
+def _fail(job: ImportJob, message: str) -> None:
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(
+        status=ImportStatus.FAILED, message=message, finished_at=timezone.now(), progress=100
+    )
+    job.refresh_from_db()
+
+
 def check_import(*, job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("commune").get(pk=job_id)
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATING):
@@ -86,13 +93,16 @@ def check_import(*, job_id: int) -> ImportJob:
     try:
         plan = _plan(job, progress)
     except FileError as exc:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now(), progress=100
-        )
-        job.refresh_from_db()
+        _fail(job, str(exc))
+        return job
+    except Exception as exc:
+        # Never leave a job "checking" for ever (its page polls until it finishes).
+        log.exception("check of import %s failed", job.pk)
+        _fail(job, _("The file could not be checked. (%(error)s)") % {"error": exc.__class__.__name__})
         return job
     summary = plan.summary()
-    ImportJob.objects.filter(pk=job.pk).update(
+    # Only a job still being checked takes the result: one cancelled meanwhile stays cancelled.
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(
         status=ImportStatus.VALIDATED,
         progress=100,
         total_rows=plan.rows,

@@ -129,8 +129,14 @@ def _csv_rows(path) -> Iterator[list]:
             break
         except UnicodeDecodeError:
             continue
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    yield from csv.reader(io.StringIO(text), dialect)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+    except csv.Error:  # one column, or a sample the sniffer cannot read: plain comma-separated
+        dialect = csv.excel
+    try:
+        yield from csv.reader(io.StringIO(text), dialect)
+    except csv.Error as exc:  # e.g. a field over the size limit, a NUL byte
+        raise FileError(_("The CSV file could not be read: %(error)s") % {"error": exc}) from exc
 
 
 # ------------------------------------------------------------------------------------- converting

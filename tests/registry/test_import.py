@@ -216,3 +216,34 @@ def test_cli_dry_run_and_import(commune, tmp_path, capsys):
     call_command("import_beneficiaries", str(good), "--area", commune.code)
     out = json.loads(capsys.readouterr().out)
     assert (out["created"], out["updated"], out["unchanged"]) == (0, 0, 2)
+
+
+def test_unreadable_csv_fails_the_job_instead_of_leaving_it_checking(commune, tmp_path, officer_a, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # A field larger than the csv module's limit (128 KiB) cannot be read.
+    content = ",".join(HEADERS) + "\n" + '"' + "x" * 200_000 + '"\n'
+    upload = SimpleUploadedFile("big-cell.csv", content.encode())
+    job = import_jobs.start_import(actor=officer_a, commune=commune, upload=upload)
+    assert job.status == ImportStatus.FAILED
+    assert job.message and job.progress == 100
+    assert Beneficiary.objects.count() == 0
+
+
+def test_job_cancelled_during_its_check_stays_cancelled(commune, tmp_path, officer_a, settings, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = xlsx(good_rows(), tmp_path / "ds.xlsx")
+    real_plan = import_jobs._plan
+
+    def plan_then_cancel(job, progress=None):
+        plan = real_plan(job, progress)
+        import_jobs.cancel_import(actor=officer_a, job=job)  # the officer cancels while it runs
+        return plan
+
+    monkeypatch.setattr(import_jobs, "_plan", plan_then_cancel)
+    job = import_jobs.start_import(
+        actor=officer_a, commune=commune, upload=SimpleUploadedFile("ds.xlsx", path.read_bytes())
+    )
+    assert job.status == ImportStatus.CANCELLED
+    assert job.to_create == 0
+    assert import_jobs.confirm_import(actor=officer_a, job=job).status == ImportStatus.CANCELLED
+    assert Beneficiary.objects.count() == 0
