@@ -20,6 +20,7 @@ from ninja.errors import HttpError
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
+from ansinh.core.text import phone_display
 from ansinh.registry import queries, services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Representation
@@ -72,14 +73,6 @@ def _cccd_visible(user) -> Callable[[str], bool]:
 # --- shaping --------------------------------------------------------------------------------
 
 
-def _phone_display(phone: str) -> str:
-    """+84912345678 -> 0912 345 678 (as Beneficiary.phone_display)."""
-    if not phone.startswith("+84"):
-        return phone
-    national = "0" + phone[3:]
-    return f"{national[:4]} {national[4:7]} {national[7:]}".strip()
-
-
 def _current_categories() -> Prefetch:
     return Prefetch(
         "categories",
@@ -113,7 +106,7 @@ def _representation(link: Representation, full_cccd: bool) -> dict:
         "cccd": rep.cccd if full_cccd else rep.masked_cccd,
         "cccd_masked": bool(rep.cccd) and not full_cccd,
         "phone": rep.phone,
-        "phone_display": _phone_display(rep.phone),
+        "phone_display": phone_display(rep.phone),
         "kind": link.kind,
         "relationship": link.relationship,
         "document_number": link.document_number,

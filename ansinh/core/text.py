@@ -23,3 +23,11 @@ def strip_accents(value: str) -> str:
 def search_key(value: str) -> str:
     """Accent-free, lower-case, single-spaced key: 'Nguyễn Thị Ánh' -> 'nguyen thi anh'."""
     return _SPACES.sub(" ", strip_accents(unicodedata.normalize("NFC", value or "")).lower()).strip()
+
+
+def phone_display(phone: str) -> str:
+    """A stored E.164 Vietnamese number as people write it: +84912345678 -> 0912 345 678."""
+    if not phone.startswith("+84"):
+        return phone
+    national = "0" + phone[3:]
+    return f"{national[:4]} {national[4:7]} {national[7:]}".strip()

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ansinh.core.masking import mask_number
+from ansinh.core.text import phone_display
 
 
 class Gender(models.TextChoices):
@@ -113,11 +114,7 @@ class Beneficiary(models.Model):
 
     @property
     def phone_display(self) -> str:
-        """+84912345678 -> 0912 345 678."""
-        if not self.phone.startswith("+84"):
-            return self.phone
-        national = "0" + self.phone[3:]
-        return f"{national[:4]} {national[4:7]} {national[7:]}".strip()
+        return phone_display(self.phone)
 
 
 class BeneficiaryCategory(models.Model):

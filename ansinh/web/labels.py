@@ -26,6 +26,26 @@ ACTION_LABELS = {
     "areas.village.created": _("Village created"),
     "areas.village.renamed": _("Village renamed"),
     "areas.tree.loaded": _("Administrative tree loaded"),
+    "registry.beneficiary.created": _("Beneficiary registered"),
+    "registry.beneficiary.updated": _("Beneficiary corrected"),
+    "registry.decision.start": _("Decision: start of allowance"),
+    "registry.decision.adjust": _("Decision: adjustment"),
+    "registry.decision.suspend": _("Decision: suspension"),
+    "registry.decision.resume": _("Decision: resumption"),
+    "registry.decision.stop": _("Decision: stop"),
+    "registry.decision.move": _("Decision: move to another commune"),
+    "registry.representative.created": _("Representative registered"),
+    "registry.representative.updated": _("Representative corrected"),
+    "registry.representation.saved": _("Representative linked"),
+    "registry.representation.ended": _("Representative ended"),
+    "registry.payee.changed": _("Payee changed"),
+    "registry.import.uploaded": _("File uploaded for import"),
+    "registry.import.confirmed": _("Import confirmed"),
+    "registry.import.done": _("Import written"),
+    "registry.import.cancelled": _("Import cancelled"),
+    "policy.loaded": _("Policy file loaded"),
+    "policy.standard_level.set": _("Standard level set"),
+    "policy.coefficient_rule.set": _("Coefficient set"),
 }
 
 
@@ -37,6 +57,10 @@ def field_label(object_type: str, name: str) -> str:
     """The verbose name of a model field from an audit event's object type ('areas.area')."""
     try:
         model = apps.get_model(object_type)
-        return str(model._meta.get_field(name).verbose_name)
-    except (LookupError, ValueError, FieldDoesNotExist):
+        field = model._meta.get_field(name)
+        # reverse relations (e.g. a beneficiary's "categories") have no verbose_name
+        return str(
+            getattr(field, "verbose_name", None) or getattr(field.related_model._meta, "verbose_name_plural", name)
+        )
+    except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
         return name

@@ -24,6 +24,8 @@ class NavItem:
 ITEMS = [
     NavItem("dashboard", _("Dashboard"), "dashboard", Cap.DASHBOARD),
     NavItem("areas", _("Areas"), "areas:list", Cap.AREAS_VIEW),
+    NavItem("registry", _("Beneficiaries"), "registry:list", Cap.REGISTRY_VIEW),
+    NavItem("imports", _("Import"), "imports:index", Cap.REGISTRY_IMPORT),
     NavItem("orgs", _("Organisations"), "orgs:list", Cap.ORGS_VIEW),
     NavItem("audit", _("Audit log"), "audit:list", Cap.AUDIT_VIEW),
 ]

@@ -1,15 +1,35 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import account, areas, audit, dashboard, orgs
+from .views import account, areas, audit, dashboard, imports, orgs, registry
 
 areas_patterns = [
     path("", areas.area_list, name="list"),
     path("<int:pk>/", areas.area_detail, name="detail"),
     path("<int:pk>/villages/", areas.create_village, name="create_village"),
 ]
+registry_patterns = [
+    path("", registry.beneficiary_list, name="list"),
+    path("new/", registry.beneficiary_create, name="create"),
+    path("export.xlsx", registry.beneficiary_export, name="export"),
+    path("<int:pk>/", registry.beneficiary_detail, name="detail"),
+    path("<int:pk>/edit/", registry.beneficiary_edit, name="edit"),
+    path("<int:pk>/decisions/new/", registry.decision_create, name="decision"),
+    path("<int:pk>/representatives/new/", registry.representative_add, name="representative_add"),
+    path("<int:pk>/representatives/<int:link_pk>/end/", registry.representative_end, name="representative_end"),
+    path("<int:pk>/payee/", registry.payee_set, name="payee"),
+]
 orgs_patterns = [path("", orgs.org_list, name="list")]
 audit_patterns = [path("", audit.audit_list, name="list")]
+imports_patterns = [
+    path("", imports.import_index, name="index"),
+    path("template.xlsx", imports.template_download, name="template"),
+    path("<int:pk>/", imports.job_detail, name="detail"),
+    path("<int:pk>/status/", imports.job_status, name="status"),
+    path("<int:pk>/confirm/", imports.job_confirm, name="confirm"),
+    path("<int:pk>/cancel/", imports.job_cancel, name="cancel"),
+    path("<int:pk>/report.xlsx", imports.job_report, name="report"),
+]
 account_patterns = [
     path("tokens/", account.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", account.revoke_token, name="revoke_token"),
@@ -24,7 +44,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("areas/", include((areas_patterns, "areas"))),
+    path("beneficiaries/", include((registry_patterns, "registry"))),
     path("orgs/", include((orgs_patterns, "orgs"))),
     path("audit/", include((audit_patterns, "audit"))),
     path("account/", include((account_patterns, "account"))),
+    path("imports/", include((imports_patterns, "imports"))),
 ]

@@ -5,12 +5,7 @@ import pytest
 
 from ansinh.registry import services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
-
-
-def cccd_for(birth: date, gender: str, tail: str = "012345", province: str = "089") -> str:
-    """A structurally valid CCCD for that birth date and gender (An Giang by default)."""
-    century = (birth.year // 100 - 19) * 2 + (1 if gender == "female" else 0)
-    return f"{province}{century}{birth.year % 100:02d}{tail}"
+from tests.factories import cccd_for
 
 
 @pytest.fixture

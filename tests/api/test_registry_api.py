@@ -8,8 +8,7 @@ from django.utils import translation
 
 from ansinh.accounts.services import create_api_token, revoke_api_token
 from ansinh.registry.models import Beneficiary, Decision, Representation
-
-from .conftest import cccd_for
+from tests.factories import cccd_for
 
 JSON = "application/json"
 

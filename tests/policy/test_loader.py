@@ -7,6 +7,7 @@ import pytest
 import yaml
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from ansinh.audit.models import AuditEvent
 from ansinh.policy.models import Basis, Category, CoefficientRule, FixedAmount, Kind, Programme, StandardLevel
@@ -157,7 +158,8 @@ def test_command_loads_another_file_and_prints_counts(db, tmp_path):
         }
     )
     out = StringIO()
-    call_command("load_policy", "--file", str(_write(tmp_path, doc)), stdout=out)
+    with translation.override("en"):
+        call_command("load_policy", "--file", str(_write(tmp_path, doc)), stdout=out)
     text = out.getvalue()
     assert "8 created" in text  # standard levels
     assert StandardLevel.objects.get(programme__code="BTXH", effective_from=date(2026, 7, 1)).amount == 600_000

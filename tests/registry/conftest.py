@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput
+from tests.factories import cccd_for
 
 
 @pytest.fixture
@@ -12,11 +13,6 @@ def policy(db):
     from ansinh.policy.services import load_policy
 
     load_policy(actor=None, path=settings.ANSINH_POLICY_FILE)
-
-
-def cccd_for(birth: date, gender: str, tail: str = "012345", province: str = "089") -> str:
-    century = (birth.year // 100 - 19) * 2 + (1 if gender == "female" else 0)
-    return f"{province}{century}{birth.year % 100:02d}{tail}"
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from ansinh.registry.columns import COLUMNS, ERROR_HEADER
 from ansinh.registry.exports import error_report, import_template
 from ansinh.registry.importing import FileError, apply_plan, check_file
 from ansinh.registry.models import Beneficiary, ImportStatus, Representative
-
-from .conftest import cccd_for
+from tests.factories import cccd_for
 
 HEADERS = [c.header for c in COLUMNS]
 KEYS = [c.key for c in COLUMNS]

@@ -8,8 +8,7 @@ from ansinh.core.errors import InvalidTransition
 from ansinh.registry import services
 from ansinh.registry.inputs import CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import Beneficiary, DecisionKind, Representative, Status, StatusChange
-
-from .conftest import cccd_for
+from tests.factories import cccd_for
 
 
 def test_create_registers_start_decision_history_and_audit(make_input, officer_a):

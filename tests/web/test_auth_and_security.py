@@ -39,7 +39,7 @@ def test_login_page_is_in_vietnamese_by_default(client):
 def test_login_with_the_form_lands_on_the_dashboard(client, officer_a):
     response = client.post(reverse("login"), {"username": "officer_a", "password": PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("dashboard")
-    assert "Cán bộ LĐTBXH cấp xã" in response.content.decode()
+    assert "Công chức LĐTBXH/VH-XH cấp xã" in response.content.decode()
 
 
 def test_wrong_password_shows_a_vietnamese_error(client, officer_a):

@@ -42,14 +42,11 @@ class Command(BaseCommand):
                 _("The policy file was refused: %(error)s") % {"error": "; ".join(exc.messages)}
             ) from exc
         self.stdout.write(_("Policy loaded from %(path)s") % {"path": path})
-        names = {
-            "created": _("created"),
-            "updated": _("updated"),
-            "unchanged": _("unchanged"),
-            "differs": _("differ from the file (kept)"),
-        }
         for key, label in LABELS.items():
-            parts = ", ".join(f"{counts[key][k]} {names[k]}" for k in COUNT_KEYS)
+            parts = _(
+                "%(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                "%(differs)d differ from the file (kept)"
+            ) % {k: counts[key][k] for k in COUNT_KEYS}
             self.stdout.write(f"  {_(label)}: {parts}")
         if any(counts[key]["differs"] for key in counts):
             self.stdout.write(

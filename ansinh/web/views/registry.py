@@ -1,0 +1,472 @@
+"""The beneficiary registry pages: search and list (live results over HTMX), XLSX export of the
+filtered list, the detail page with its history, and the forms that register and correct a
+beneficiary, record decisions and manage representatives.
+
+Every page looks the beneficiary up in the user's areas (another area's beneficiary is a 404)
+and then checks the capability in the beneficiary's area (visible but not allowed: 403). The
+writes are the registry services; their ValidationErrors come back at the form fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ansinh.accounts import access
+from ansinh.accounts.roles import Cap
+from ansinh.areas.models import Area, Level
+from ansinh.audit.models import AuditEvent
+from ansinh.audit.services import history
+from ansinh.core.errors import InvalidTransition
+from ansinh.core.money import format_vnd
+from ansinh.core.text import phone_display
+from ansinh.policy.entitlement import Claim, monthly_entitlement
+from ansinh.policy.models import Category
+from ansinh.registry import exports, queries, services
+from ansinh.registry.models import Beneficiary, BeneficiaryCategory, DecisionKind, Representation, Status
+
+from ..forms_registry import (
+    BeneficiaryForm,
+    BeneficiarySearchForm,
+    DecisionForm,
+    RepresentativeForm,
+    beneficiary_initial,
+    category_formset,
+    entitlement_choices,
+    entitlement_value,
+)
+from ..shortcuts import cap_required, is_htmx, paginate, vary_on_htmx
+
+PAGE_SIZE = 25
+HISTORY_SHOWN = 20
+AREA_CHOICES_UP_TO = 400  # communes in the filter; above that the user's top areas and their children
+VILLAGES_LISTED_UP_TO = 3  # communes whose villages are listed in the filter without selecting one
+
+# --- lookups and authorisation -----------------------------------------------------------------
+
+
+def _area_of(b: Beneficiary) -> Area:
+    return b.village or b.commune
+
+
+def _beneficiary(request, pk: int, cap: str | None = None) -> Beneficiary:
+    """The beneficiary if it is in the user's areas (else 404) and, with `cap`, if the user holds
+    that capability in its area (else 403)."""
+    qs = queries.beneficiaries_for(request.user).select_related("commune", "village")
+    b = get_object_or_404(qs, pk=pk)
+    if cap and not access.can_in_area(request.user, cap, _area_of(b)):
+        raise PermissionDenied
+    return b
+
+
+def _cccd_visible(user) -> Callable[[str], bool]:
+    """Whether the full CCCD may be shown for an area path (one lookup for a whole page)."""
+    if access.is_global(user):
+        return lambda path: True
+    paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
+    return lambda path: any(path.startswith(p) for p in paths)
+
+
+def _edit_communes(user):
+    """The communes where the user may register beneficiaries, valid today."""
+    return (
+        access.areas_for(user, Cap.REGISTRY_EDIT)
+        .filter(level=Level.COMMUNE)
+        .valid_on(timezone.localdate())
+        .order_by("name_key")
+    )
+
+
+def _current_categories() -> Prefetch:
+    return Prefetch(
+        "categories",
+        queryset=BeneficiaryCategory.objects.filter(to_month__isnull=True)
+        .select_related("category")
+        .order_by("category__code", "id"),
+        to_attr="current_categories",
+    )
+
+
+def _current_payees() -> Prefetch:
+    return Prefetch(
+        "representations",
+        queryset=Representation.objects.filter(is_payee=True, ended_at__isnull=True).select_related("representative"),
+        to_attr="payees",
+    )
+
+
+def _apply_errors(form, errors: dict[str, list], category_errors: list | None = None) -> None:
+    """Service errors by field name: at the form's field, category errors above the category
+    rows, anything else above the form."""
+    for name, messages_ in errors.items():
+        if name in form.fields:
+            form.add_error(name, messages_)
+        elif name == "categories" and category_errors is not None:
+            category_errors.extend(str(m) for m in messages_)
+        else:
+            form.add_error(None, messages_)
+
+
+def _error_dict(exc: ValidationError) -> dict[str, list]:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+# --- list, search, export ----------------------------------------------------------------------
+
+
+def _area_choices(user, selected: str | None) -> list:
+    """Communes in the user's areas; the villages of a few communes (or of the selected one)
+    listed under them."""
+    communes = list(
+        access.areas_for(user, Cap.REGISTRY_VIEW)
+        .filter(level=Level.COMMUNE)
+        .order_by("name_key")[: AREA_CHOICES_UP_TO + 1]
+    )
+    if len(communes) > AREA_CHOICES_UP_TO:
+        top = access.top_areas(user, Cap.REGISTRY_VIEW)
+        below = Area.objects.filter(parent__in=top).exclude(level=Level.VILLAGE).order_by("name_key")
+        return [(a.pk, a.full_name) for a in top] + [(a.pk, f"— {a.full_name}") for a in below]
+    expand = {c.pk for c in communes} if len(communes) <= VILLAGES_LISTED_UP_TO else set()
+    if selected and selected.isdigit():
+        chosen = Area.objects.filter(pk=int(selected)).only("id", "parent_id", "level").first()
+        if chosen is not None:
+            expand.add(chosen.parent_id if chosen.level == Level.VILLAGE else chosen.pk)
+    villages: dict[int, list] = {}
+    if expand:
+        for v in Area.objects.filter(parent_id__in=expand, level=Level.VILLAGE).order_by("name_key"):
+            villages.setdefault(v.parent_id, []).append((v.pk, v.full_name))
+    choices = []
+    for c in communes:
+        if villages.get(c.pk):
+            label = _("All of %(name)s") % {"name": c.full_name}
+            choices.append((c.full_name, [(c.pk, label), *villages[c.pk]]))
+        else:
+            choices.append((c.pk, c.full_name))
+    return choices
+
+
+def _search_form(request) -> BeneficiarySearchForm:
+    categories = list(Category.objects.order_by("code").values_list("code", flat=True))
+    return BeneficiarySearchForm(
+        request.GET, areas=_area_choices(request.user, request.GET.get("area")), categories=categories
+    )
+
+
+def _searched(request, form: BeneficiarySearchForm):
+    if not form.is_valid():
+        return Beneficiary.objects.none()
+    return queries.search(request.user, form.params())
+
+
+@cap_required(Cap.REGISTRY_VIEW)
+def beneficiary_list(request):
+    """Search by name (with or without diacritics), CCCD or phone, filter by area, category,
+    status, needs and data-quality issues. An HTMX request gets only the results."""
+    user = request.user
+    form = _search_form(request)
+    qs = (
+        _searched(request, form)
+        .order_by("name_key", "id")
+        .select_related("commune", "village")
+        .prefetch_related(_current_categories(), _current_payees())
+    )
+    page = paginate(request, qs, per_page=PAGE_SIZE)
+    visible = _cccd_visible(user)
+    rows = [(b, visible(b.area_path), [c for c in b.current_categories if not c.category.sensitive]) for b in page]
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query_string": request.GET.urlencode(),
+        "can_create": access.has_cap(user, Cap.REGISTRY_EDIT),
+    }
+    template = "registry/_results.html" if is_htmx(request) else "registry/list.html"
+    return vary_on_htmx(render(request, template, context))
+
+
+@cap_required(Cap.REGISTRY_VIEW)
+def beneficiary_export(request):
+    """The filtered list as XLSX; CCCD masked unless the user may see it in that area."""
+    form = _search_form(request)
+    content = exports.beneficiary_list_xlsx(request.user, _searched(request, form))
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = f"danh-sach-doi-tuong-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- detail ------------------------------------------------------------------------------------
+
+
+def _entitlement(b: Beneficiary, categories: list[BeneficiaryCategory]):
+    if b.status != Status.ACTIVE:
+        return None
+    claims = [
+        Claim(category_code=c.category.code, condition=c.condition, units=c.units, fixed_key=c.fixed_key)
+        for c in categories
+        if c.to_month is None
+    ]
+    month = timezone.localdate().replace(day=1)
+    if not claims or b.start_month > month:
+        return None
+    result = monthly_entitlement(claims=claims, month=month, birth_date=b.birth_date, province=b.commune)
+    return {"month": month, "amount": format_vnd(result.amount), "result": result} if result else None
+
+
+@cap_required(Cap.REGISTRY_VIEW)
+def beneficiary_detail(request, pk: int):
+    user = request.user
+    b = _beneficiary(request, pk)
+    area = _area_of(b)
+    categories = list(b.categories.select_related("category").order_by("to_month", "-from_month", "category__code"))
+    links = list(b.representations.select_related("representative").order_by("ended_at", "-is_payee", "id"))
+    for link in links:
+        link.phone_display = phone_display(link.representative.phone)
+    decisions = list(
+        b.decisions.select_related("to_commune", "from_commune", "created_by").order_by("-effective_month", "-id")
+    )
+    events = None
+    if access.can_in_area(user, Cap.AUDIT_VIEW, area):
+        events = (
+            history(b)
+            | AuditEvent.objects.filter(
+                object_type=Representation._meta.label_lower, object_id__in=[str(link.pk) for link in links]
+            ).select_related("actor")
+        ).order_by("-at", "-id")[:HISTORY_SHOWN]
+    context = {
+        "b": b,
+        "full_cccd": _cccd_visible(user)(b.area_path),
+        "categories": categories,
+        "current_links": [link for link in links if link.ended_at is None],
+        "ended_links": [link for link in links if link.ended_at is not None],
+        "payee": next((link for link in links if link.is_payee and link.ended_at is None), None),
+        "status_history": list(b.status_history.select_related("decision").order_by("-effective_month", "-id")),
+        "decisions": decisions,
+        "entitlement": _entitlement(b, categories),
+        "history": events,
+        "can_edit": access.can_in_area(user, Cap.REGISTRY_EDIT, area),
+        "can_decide": access.can_in_area(user, Cap.REGISTRY_DECIDE, area),
+    }
+    return render(request, "registry/detail.html", context)
+
+
+# --- create and edit ---------------------------------------------------------------------------
+
+
+@cap_required(Cap.REGISTRY_EDIT)
+def beneficiary_create(request):
+    """Register a beneficiary with categories and the start decision. A likely duplicate is
+    shown and saved only when "save anyway" is ticked."""
+    user = request.user
+    communes = _edit_communes(user)
+    choices = entitlement_choices()
+    duplicate: list[str] = []
+    category_errors: list[str] = []
+    initial = {}
+    if len(communes) == 1:
+        initial["commune"] = communes[0].pk
+    if request.method == "POST":
+        form = BeneficiaryForm(request.POST, communes=communes)
+        cats = category_formset(request.POST, choices=choices)
+        if form.is_valid() & cats.is_valid():
+            data, findings = services.validate_beneficiary(form.beneficiary_input(cats.category_inputs()))
+            accepted = form.cleaned_data["accept_duplicate"]
+            if findings.errors:
+                _apply_errors(form, findings.errors, category_errors)
+            elif "likely_duplicate" in findings.codes and not accepted:
+                duplicate = [m for m in findings.warnings.get("full_name", []) if m]
+            else:
+                try:
+                    b = services.create_beneficiary(actor=user, data=data, accept_duplicate=accepted, findings=findings)
+                except ValidationError as exc:
+                    _apply_errors(form, _error_dict(exc), category_errors)
+                else:
+                    messages.success(request, _("“%(name)s” is registered.") % {"name": b.full_name})
+                    return redirect("registry:detail", pk=b.pk)
+        category_errors.extend(str(e) for e in cats.non_form_errors())
+    else:
+        form = BeneficiaryForm(initial=initial, communes=communes)
+        cats = category_formset(choices=choices)
+    context = {
+        "form": form,
+        "cats": cats,
+        "category_errors": category_errors,
+        "duplicate": duplicate,
+        "creating": True,
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "registry/form.html", context, status=status)
+
+
+@cap_required(Cap.REGISTRY_VIEW)
+def beneficiary_edit(request, pk: int):
+    """Correct identity, contact, address, village and needs (the commune, categories and status
+    change by decision). A change that makes the record look like another person's asks for
+    "save anyway"."""
+    user = request.user
+    b = _beneficiary(request, pk, Cap.REGISTRY_EDIT)
+    communes = Area.objects.filter(pk=b.commune_id)  # fixed: the commune changes by a move decision
+    duplicate: list[str] = []
+    if request.method == "POST":
+        form = BeneficiaryForm(request.POST, initial=beneficiary_initial(b), communes=communes, creating=False)
+        if form.is_valid():
+            data = form.beneficiary_input()
+            d = form.cleaned_data
+            identity_changed = (d["full_name"], d["birth_date"]) != (b.full_name, b.birth_date)
+            if identity_changed and not d["accept_duplicate"]:
+                dup = services.likely_duplicates(
+                    full_name=d["full_name"], birth_date=d["birth_date"], commune=d["commune"], exclude_id=b.pk
+                ).first()
+                if dup is not None:
+                    duplicate = [
+                        _("Likely duplicate: %(name)s, born %(date)s, is already registered (no. %(id)d).")
+                        % {"name": dup.full_name, "date": dup.birth_date.strftime("%d/%m/%Y"), "id": dup.pk}
+                    ]
+            if not duplicate:
+                try:
+                    services.update_beneficiary(actor=user, beneficiary=b, data=data)
+                except ValidationError as exc:
+                    _apply_errors(form, _error_dict(exc))
+                else:
+                    messages.success(request, _("The changes are saved."))
+                    return redirect("registry:detail", pk=b.pk)
+    else:
+        form = BeneficiaryForm(initial=beneficiary_initial(b), communes=communes, creating=False)
+    context = {"form": form, "b": b, "duplicate": duplicate, "creating": False}
+    return render(request, "registry/form.html", context, status=422 if request.method == "POST" else 200)
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def _move_targets(b: Beneficiary):
+    """Communes of the same province and tree, valid today, other than the current one."""
+    province_path = "/" + b.commune.path.strip("/").split("/")[0] + "/"
+    return (
+        Area.objects.filter(level=Level.COMMUNE, tree=b.commune.tree, path__startswith=province_path)
+        .valid_on(timezone.localdate())
+        .exclude(pk=b.commune_id)
+        .order_by("name_key")
+    )
+
+
+@cap_required(Cap.REGISTRY_VIEW)
+def decision_create(request, pk: int):
+    """Record a decision (start, adjust, suspend, resume, stop, move) and apply it."""
+    user = request.user
+    b = _beneficiary(request, pk, Cap.REGISTRY_DECIDE)
+    choices = entitlement_choices()
+    current = b.categories.filter(to_month__isnull=True).select_related("category").order_by("category__code")
+    cat_initial = [
+        {"entitlement": entitlement_value(c.category.code, c.condition, c.fixed_key), "units": c.units} for c in current
+    ]
+    category_errors: list[str] = []
+    targets = _move_targets(b)
+    if request.method == "POST":
+        form = DecisionForm(request.POST, move_targets=targets)
+        cats = category_formset(request.POST, choices=choices, initial=cat_initial, rows=len(cat_initial) + 1)
+        if form.is_valid() & cats.is_valid():
+            d = form.cleaned_data
+            try:
+                decision = services.record_decision(
+                    actor=user,
+                    beneficiary=b,
+                    kind=d["kind"],
+                    number=d["number"],
+                    signed_on=d["signed_on"],
+                    effective_month=d["effective_month"],
+                    reason=d["reason"] if d["kind"] == DecisionKind.STOP else "",
+                    death_date=d["death_date"] if d["kind"] == DecisionKind.STOP else None,
+                    to_commune=d["to_commune"] if d["kind"] == DecisionKind.MOVE else None,
+                    categories=cats.category_inputs() if d["kind"] == DecisionKind.ADJUST else None,
+                    note=d["note"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, _error_dict(exc), category_errors)
+            except InvalidTransition as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Decision %(number)s is recorded; it takes effect from %(month)s.")
+                    % {"number": decision.number, "month": decision.effective_month.strftime("%m/%Y")},
+                )
+                if queries.beneficiaries_for(user).filter(pk=b.pk).exists():
+                    return redirect("registry:detail", pk=b.pk)
+                return redirect("registry:list")  # moved out of the user's areas
+        category_errors.extend(str(e) for e in cats.non_form_errors())
+    else:
+        form = DecisionForm(initial={"signed_on": timezone.localdate()}, move_targets=targets)
+        cats = category_formset(choices=choices, initial=cat_initial, rows=len(cat_initial) + 1)
+    context = {"form": form, "cats": cats, "category_errors": category_errors, "b": b}
+    return render(request, "registry/decision_form.html", context, status=422 if request.method == "POST" else 200)
+
+
+# --- representatives ---------------------------------------------------------------------------
+
+
+@cap_required(Cap.REGISTRY_VIEW)
+def representative_add(request, pk: int):
+    """Link a guardian or authorised person (a person known by CCCD is reused)."""
+    b = _beneficiary(request, pk, Cap.REGISTRY_EDIT)
+    if request.method == "POST":
+        form = RepresentativeForm(request.POST)
+        if form.is_valid():
+            try:
+                link = services.add_representation(actor=request.user, beneficiary=b, data=form.representation_input())
+            except ValidationError as exc:
+                _apply_errors(form, _error_dict(exc))
+            else:
+                messages.success(
+                    request, _("%(name)s now represents the beneficiary.") % {"name": link.representative.full_name}
+                )
+                return redirect(reverse("registry:detail", args=[b.pk]) + "#representatives")
+    else:
+        form = RepresentativeForm()
+    status = 422 if request.method == "POST" else 200
+    return render(request, "registry/representative_form.html", {"form": form, "b": b}, status=status)
+
+
+@require_POST
+@cap_required(Cap.REGISTRY_VIEW)
+def payee_set(request, pk: int):
+    """Make a current representative the payee, or (empty) the beneficiary themself."""
+    b = _beneficiary(request, pk, Cap.REGISTRY_EDIT)
+    link = None
+    raw = request.POST.get("representation", "")
+    if raw:
+        if not raw.isdigit():
+            raise Http404
+        link = get_object_or_404(
+            b.representations.filter(ended_at__isnull=True).select_related("representative"), pk=int(raw)
+        )
+    services.set_payee(actor=request.user, beneficiary=b, representation=link)
+    name = link.representative.full_name if link else b.full_name
+    messages.success(request, _("%(name)s now receives the money.") % {"name": name})
+    return redirect(reverse("registry:detail", args=[b.pk]) + "#representatives")
+
+
+@cap_required(Cap.REGISTRY_VIEW)
+def representative_end(request, pk: int, link_pk: int):
+    """Confirm, then end a representation (it stays in the history)."""
+    b = _beneficiary(request, pk, Cap.REGISTRY_EDIT)
+    link = get_object_or_404(
+        b.representations.filter(ended_at__isnull=True).select_related("representative"), pk=link_pk
+    )
+    if request.method == "POST":
+        link.beneficiary = b
+        services.end_representation(actor=request.user, representation=link)
+        messages.success(
+            request, _("%(name)s no longer represents the beneficiary.") % {"name": link.representative.full_name}
+        )
+        return redirect(reverse("registry:detail", args=[b.pk]) + "#representatives")
+    return render(request, "registry/representative_end.html", {"b": b, "link": link})
