@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the API docs (Swagger UI) from its own static files, not from a CDN
     "ansinh.core",
     "ansinh.areas",
     "ansinh.accounts",
