@@ -238,7 +238,7 @@ def _body(kind, b, tree):
 
 
 @pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("persona_index,persona", enumerate(["officer_a", "viewer_a", "officer_b"]))
+@pytest.mark.parametrize("persona_index,persona", list(enumerate(["officer_a", "viewer_a", "officer_b"])))
 def test_each_view_answers_each_persona(view, persona_index, persona, ben, personas, client_for, tree):
     method, build, body, expected = VIEWS[view]
     link = Representation.objects.get(beneficiary=ben)
