@@ -766,3 +766,19 @@ def test_end_a_representative(client_for, officer_a, ben):
     assert AuditEvent.objects.filter(action="registry.representation.ended", object_id=str(link.pk)).exists()
     # an ended representation cannot be ended again
     assert client.post(url("representative_end", ben.pk, link.pk)).status_code == 404
+
+
+def test_hiv_categories_are_neither_offered_as_filter_nor_listed(client_for, officer_a, register):
+    hiv = register(
+        full_name="Lâm Văn Tài",
+        birth_date=date(1980, 4, 4),
+        gender="male",
+        cccd=cccd_for(date(1980, 4, 4), "male", "454545"),
+        categories=[CategoryInput(code="D20.5.8")],
+    )
+    client = client_for(officer_a)
+    page = client.get(url("list")).content.decode()
+    assert "D20.5.8" not in page and "D20.5.3" not in page  # neither in the filter nor in the rows
+    assert f'data-beneficiary="{hiv.pk}"' in page
+    filtered = client.get(url("list"), {"category": "D20.5.8"}).content.decode()
+    assert f'data-beneficiary="{hiv.pk}"' not in filtered  # a hand-made filter finds nobody

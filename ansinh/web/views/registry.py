@@ -154,7 +154,8 @@ def _area_choices(user, selected: str | None) -> list:
 
 
 def _search_form(request) -> BeneficiarySearchForm:
-    categories = list(Category.objects.order_by("code").values_list("code", flat=True))
+    # HIV-related (sensitive) categories are never offered: a list filtered by one would disclose it.
+    categories = list(Category.objects.filter(sensitive=False).order_by("code").values_list("code", flat=True))
     return BeneficiarySearchForm(
         request.GET, areas=_area_choices(request.user, request.GET.get("area")), categories=categories
     )
