@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from django.db import transaction
@@ -150,6 +152,10 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{4})")
+
+
 def _date(value, *, month_only: bool = False) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -160,6 +166,13 @@ def _date(value, *, month_only: bool = False) -> dt.date | None:
     if isinstance(value, (int, float)) and 1 < value < 80000:  # Excel serial number
         return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
     text = str(value).strip()
+    # the template's own formats without strptime (a 50,000-row file has 100,000+ dates)
+    if match := (_MONTH_YEAR if month_only else _DAY_MONTH_YEAR).fullmatch(text):
+        numbers = [int(part) for part in match.groups()]
+        try:
+            return dt.date(numbers[1], numbers[0], 1) if month_only else dt.date(numbers[2], numbers[1], numbers[0])
+        except ValueError:
+            raise ValueError(text) from None
     formats = (
         ["%m/%Y", "%m-%Y", "%Y-%m", "%d/%m/%Y", "%Y-%m-%d"]
         if month_only
@@ -173,8 +186,14 @@ def _date(value, *, month_only: bool = False) -> dt.date | None:
     raise ValueError(text)
 
 
+@lru_cache(maxsize=4096)
+def _label_key(text: str) -> str:
+    """search_key of a short, often repeated cell (gender, a flag, a village name)."""
+    return search_key(text)
+
+
 def _gender(value) -> str:
-    text = search_key(_text(value))
+    text = _label_key(_text(value))
     return {
         "nam": "male",
         "male": "male",
@@ -186,11 +205,12 @@ def _gender(value) -> str:
 
 
 def _bool(value) -> bool:
-    return search_key(_text(value)) in TRUTHY or _text(value).lower() in TRUTHY
+    text = _text(value)
+    return bool(text) and (_label_key(text) in TRUTHY or text.lower() in TRUTHY)
 
 
 def _rep_kind(value) -> str:
-    text = search_key(_text(value))
+    text = _label_key(_text(value))
     if text.startswith("giam ho") or text == "guardian":
         return "guardian"
     if text.startswith("uy quyen") or text.startswith("duoc uy quyen") or text == "authorised":
@@ -248,7 +268,7 @@ def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> Ben
     village_id = None
     village_name = _text(raw.get("village"))
     if village_name:
-        village_id = ctx.villages.get(search_key(village_name))
+        village_id = ctx.villages.get(_label_key(village_name))
         if village_id is None:
             errors(
                 "village",
@@ -371,8 +391,12 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
     commune) in a few set-based queries; decide create / update / unchanged / error."""
     by_cccd: dict[str, Beneficiary] = {}
     cccds = [d.cccd for _n, d, _i in parsed if d.cccd]
+    # only the compared fields: a re-import of 50,000 rows holds 50,000 of these at once
+    compared = [name.removesuffix("_id") for name in BeneficiaryInput.EDITABLE]
     for start in range(0, len(cccds), 5000):
-        for b in Beneficiary.objects.filter(cccd__in=cccds[start : start + 5000], status__in=ACTIVE_STATUSES):
+        for b in Beneficiary.objects.filter(cccd__in=cccds[start : start + 5000], status__in=ACTIVE_STATUSES).only(
+            *compared
+        ):
             by_cccd[b.cccd] = b
     no_cccd_keys = {search_key(d.full_name) for _n, d, _i in parsed if not d.cccd}
     by_name: dict[tuple[str, dt.date], list[Beneficiary]] = {}
@@ -382,13 +406,18 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
         ):
             by_name.setdefault((b.name_key, b.birth_date), []).append(b)
     province_path = "/" + ctx.commune.path.strip("/").split("/")[0] + "/"
-    dup_keys = {search_key(d.full_name) for _n, d, _i in parsed}
+    # (name key, date of birth) pairs of the file already in the province: fetched per batch of
+    # names AND their birth dates, so common names do not bring back the whole province
+    wanted = {(search_key(d.full_name), d.birth_date) for _n, d, _i in parsed}
     known_people: set[tuple[str, dt.date]] = set()
-    key_list = list(dup_keys)
-    for start in range(0, len(key_list), 5000):
-        known_people |= set(
+    pairs = sorted(wanted, key=lambda p: (p[0], p[1] or dt.date.min))
+    for start in range(0, len(pairs), 5000):
+        batch = pairs[start : start + 5000]
+        known_people |= wanted & set(
             Beneficiary.objects.filter(
-                area_path__startswith=province_path, name_key__in=key_list[start : start + 5000]
+                area_path__startswith=province_path,
+                name_key__in={k for k, _b in batch},
+                birth_date__in={b for _k, b in batch if b},
             ).values_list("name_key", "birth_date")
         )
     for number, data, issues in parsed:

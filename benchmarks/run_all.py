@@ -1,0 +1,66 @@
+"""Run every benchmark in order on the PostgreSQL benchmark database and print a summary.
+
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/ansinh_bench python benchmarks/run_all.py
+  (or: make bench)
+
+Options are passed on: --samples N (searches per kind), --rows N (rows of the import file),
+--size N (beneficiaries in the search registry). Exit status 1 when a target is missed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+import bench_import  # noqa: E402
+import bench_search  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=50_000)
+    args = parser.parse_args()
+    started = time.monotonic()
+    search = bench_search.main(["--size", str(args.size), "--samples", str(args.samples)])
+    c.say("")
+    imp = bench_import.main(["--rows", str(args.rows)])
+
+    c.say("")
+    c.header("summary")
+    s = search["sizes"]
+    c.say(
+        f"registry: {s['beneficiaries']:,} beneficiaries, "
+        f"table {c.mb(s['table_bytes'])} + indexes {c.mb(s['index_bytes'])}"
+    )
+    if search.get("loaded_s"):
+        c.say(f"load of the registry (load_demo --size {args.size:,}): {search['loaded_s']:.0f} s")
+    c.say(
+        f"{'search (page of 50 + count)':<30}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}  "
+        f"target p95 < {bench_search.TARGET_MS} ms"
+    )
+    for kind, r in search["results"].items():
+        t = r["total"]
+        verdict = (
+            ("OK" if t["p95"] < bench_search.TARGET_MS else "MISSED") if kind in bench_search.TARGETED else "(info)"
+        )
+        c.say(f"  {kind:<28}{t['p50']:>7.1f}ms{t['p95']:>7.1f}ms{t['p99']:>7.1f}ms{t['max']:>7.1f}ms  {verdict}")
+    peak = max(imp["peak_rss_mb"].values())
+    c.say(
+        f"import of {imp['rows']:,} rows ({imp['file_mb']:.1f} MB XLSX): check_file {imp['check_s']:.1f} s + "
+        f"apply_plan {imp['apply_s']:.1f} s = {imp['total_s']:.1f} s (target < {bench_import.TARGET_SECONDS} s); "
+        f"peak RSS {peak:.0f} MB (target < {bench_import.TARGET_MB} MB); via the worker {imp['worker_s']:.1f} s; "
+        f"re-import {imp['reimport_s']:.1f} s {imp['reimport']}"
+    )
+    ok = search["ok"] and imp["ok"]
+    c.say(f"all targets {'met' if ok else 'NOT met'}; {time.monotonic() - started:.0f} s in all")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
