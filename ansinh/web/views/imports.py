@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -59,14 +59,6 @@ def _job_or_404(user, pk: int) -> ImportJob:
 def _require_import(user, job: ImportJob) -> None:
     if not access.can_in_area(user, Cap.REGISTRY_IMPORT, job.commune):
         raise PermissionDenied
-
-
-def _registry_url() -> str | None:
-    """The registry list, once the registry pages exist."""
-    try:
-        return reverse("registry:list")
-    except NoReverseMatch:
-        return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -130,7 +122,7 @@ def _job_context(request, job: ImportJob) -> dict:
         "can_confirm": can_import and job.status == ImportStatus.VALIDATED and to_write > 0,
         "can_cancel": can_import and job.status in (ImportStatus.UPLOADED, ImportStatus.VALIDATED),
         "can_download_report": can_import and job.status in CHECKED,
-        "registry_url": _registry_url() if job.status == ImportStatus.DONE else None,
+        "registry_url": reverse("registry:list") if job.status == ImportStatus.DONE else None,
     }
 
 
