@@ -221,22 +221,30 @@ def list_beneficiaries(request, filters: Query[BeneficiaryFilters]):
         needs=tuple(filters.needs),
         issues=filters.issues,
     )
-    qs = queries.search(request.auth, params).order_by("name_key", "id")
-    count = qs.count()
+    results = queries.search(request.auth, params)  # ranked for a name, else in name order
+    cap = queries.COUNT_CAP
+    upto = queries.count_upto(results, cap)  # exact up to the cap: a million-row COUNT(*) is slow
+    exact = upto <= cap
+    count = min(upto, cap)
     start = (filters.page - 1) * filters.page_size
     rows = (
-        qs.select_related("commune", "village").prefetch_related(_current_categories())[
-            start : start + filters.page_size
-        ]
-        if start < count
+        list(
+            results.select_related("commune", "village").prefetch_related(_current_categories())[
+                start : start + filters.page_size + 1
+            ]
+        )
+        if start < count or not exact
         else []
     )
+    has_next = len(rows) > filters.page_size
     visible = _cccd_visible(request.auth)
     return {
-        "items": [_item(b, visible(b.area_path)) for b in rows],
+        "items": [_item(b, visible(b.area_path)) for b in rows[: filters.page_size]],
         "count": count,
+        "count_exact": exact,
         "page": filters.page,
-        "pages": max(1, math.ceil(count / filters.page_size)),
+        "pages": max(1, math.ceil((count if exact else count + 1) / filters.page_size)),
+        "has_next": has_next,
     }
 
 

@@ -212,6 +212,12 @@ class BeneficiaryOut(BeneficiaryItem):
 
 class BeneficiaryPage(Schema):
     items: list[BeneficiaryItem]
-    count: int
+    count: int = Field(
+        ...,
+        description="Number of matching beneficiaries. Counting stops at 10,000: when `count_exact` is "
+        "false, more than `count` match.",
+    )
+    count_exact: bool = Field(..., description="Whether `count` (and `pages`) are exact.")
     page: int
-    pages: int
+    pages: int = Field(..., description="Number of pages; when `count_exact` is false, a lower bound.")
+    has_next: bool = Field(..., description="Whether a next page has items.")

@@ -7,12 +7,17 @@ from typing import Any
 
 from django.db import connection, models
 
+from ansinh.core.bulk import insert_rows
 from ansinh.core.masking import mask_mapping
 
 from .models import AuditEvent
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values of a snapshot: nothing to convert
+        return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -54,8 +59,9 @@ def build_event(
     after: dict | None = None,
     note: str = "",
 ) -> AuditEvent:
-    """An unsaved audit event; batch writers collect these and `bulk_create` them in the
-    same transaction as the rows they describe."""
+    """An unsaved audit event; batch writers collect these and write them with `record_many`
+    in the same transaction as the rows they describe. Masking happens here, so every path
+    (record, record_many) stores only masked CCCD and account numbers."""
     if area is None and obj is not None:
         area = getattr(obj, "audit_area", None) or getattr(obj, "area", None)
     return AuditEvent(
@@ -94,9 +100,12 @@ def record(
 
 
 def record_many(events: list[AuditEvent], batch_size: int = 2000) -> None:
+    """Append events made by `build_event` (already masked), `batch_size` rows per statement:
+    COPY on PostgreSQL (`core.bulk.insert_rows`; the append-only trigger refuses only UPDATE
+    and DELETE), bulk_create elsewhere. The events get their pk."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record_many must be called inside the batch's transaction")
-    AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+    insert_rows(AuditEvent, events, batch_size=batch_size)
 
 
 def history(obj: models.Model):

@@ -4,20 +4,22 @@ Rows arrive already validated (rules.clean_beneficiary + the bulk database check
 caller). Each chunk is written with a handful of set-based statements — never one ORM save per
 row — and one audit event per beneficiary, bulk-inserted in the same transaction.
 
-On PostgreSQL the registry rows of a chunk go in with COPY (`insert_rows`): ids are taken from
-the table's sequence first, so the rows can be linked before they are written. This is several
-times cheaper than bulk_create, whose array parameters psycopg builds and escapes in Python
-(benchmarks/README.md: 50,000-row import). Other databases use bulk_create."""
+On PostgreSQL the registry rows of a chunk go in with COPY (`ansinh.core.bulk.insert_rows`, shared
+with the audit log): ids are taken from the table's sequence first, so the rows can be linked
+before they are written. This is several times cheaper than bulk_create, whose array parameters
+psycopg builds and escapes in Python (benchmarks/README.md: 50,000-row import). Other databases
+use bulk_create."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import connection
 
 from ansinh.areas.models import Area
 from ansinh.audit.services import build_event, record_many
+from ansinh.core.bulk import insert_rows
 from ansinh.core.text import search_key
 
 from .inputs import BeneficiaryInput, PersonInput
@@ -41,34 +43,10 @@ class BulkItem:
     issues: list[dict]
 
 
-def insert_rows(model: type[models.Model], objs: list[models.Model]) -> list[models.Model]:
-    """Insert unsaved instances as bulk_create does (field defaults, auto_now, related ids;
-    instances get their pk) and return them. PostgreSQL: ids from the sequence, then COPY."""
-    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: no per-thread proxy per value
-    if db.vendor != "postgresql" or len(objs) < 2:
-        return model.objects.bulk_create(objs)
-    from psycopg import sql
-
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    columns = sql.SQL(", ").join(sql.Identifier(f.column) for f in [meta.pk, *fields])
-    with db.wrap_database_errors, db.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            obj.pk = pk
-        with cursor.cursor.copy(
-            sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(meta.db_table), columns)
-        ) as copy:
-            for obj in objs:
-                copy.write_row([obj.pk, *(f.get_db_prep_save(f.pre_save(obj, True), connection=db) for f in fields)])
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = db.alias
-    return objs
+def _flat_dict(item) -> dict:
+    """dataclasses.asdict of a dataclass whose fields are plain values (CategoryInput), without
+    asdict's recursive deep copy."""
+    return {f.name: getattr(item, f.name) for f in fields(item)}
 
 
 def _require_atomic() -> None:
@@ -150,7 +128,7 @@ def bulk_create_beneficiaries(
                     signed_on=d.decision_date or d.start_month,
                     effective_month=d.start_month,
                     created_by=created_by,
-                    details={"categories": [asdict(c) for c in d.categories]},
+                    details={"categories": [_flat_dict(c) for c in d.categories]},
                 )
             )
         insert_rows(BeneficiaryCategory, cats)

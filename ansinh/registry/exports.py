@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from itertools import islice
 
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -141,10 +143,8 @@ def beneficiary_rows(user, qs):
     can_see_all = access.is_global(user)
     cccd_paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
     qs = qs.select_related("commune", "village").order_by("name_key", "id")
-    for start in range(0, 10**9, 2000):
-        chunk = list(qs[start : start + 2000])
-        if not chunk:
-            break
+    start = 0
+    for chunk in _chunks(qs, LIST_CHUNK):
         ids = [b.pk for b in chunk]
         cats: dict[int, list[str]] = defaultdict(list)
         for bc in BeneficiaryCategory.objects.filter(beneficiary_id__in=ids, to_month__isnull=True).select_related(
@@ -178,6 +178,35 @@ def beneficiary_rows(user, qs):
                 _x(b.cannot_read_vietnamese),
                 _x(b.frail),
             ]
+        start += len(chunk)
+
+
+LIST_CHUNK = 2000
+
+
+def _chunks(rows, size: int):
+    """The rows in lists of at most `size`, in their order, in bounded memory.
+
+    A queryset (ordered by name_key, id) is read by keyset pagination: each chunk is the next
+    `size` rows after the last (name_key, id) seen, so every chunk costs about the same, where
+    LIMIT/OFFSET re-reads and discards all the rows before the page (quadratic on a long list);
+    on PostgreSQL the condition is a range of the (name_key, id) index. The queryset must not
+    hold the same beneficiary twice (the category filter of registry.queries.search uses
+    distinct()). Anything else (the ranked results of a name search) is read through its own
+    iteration, `size` rows at a time."""
+    if not isinstance(rows, QuerySet):
+        it = iter(rows)
+        while chunk := list(islice(it, size)):
+            yield chunk
+        return
+    page = rows
+    while chunk := list(page[:size]):
+        yield chunk
+        if len(chunk) < size:
+            return
+        key, pk = chunk[-1].name_key, chunk[-1].pk
+        # name_key >= key bounds the index range; the OR picks up after the last row seen
+        page = rows.filter(Q(name_key__gte=key) & (Q(name_key__gt=key) | Q(id__gt=pk)))
 
 
 def _x(flag: bool) -> str:

@@ -391,6 +391,7 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
     commune) in a few set-based queries; decide create / update / unchanged / error."""
     by_cccd: dict[str, Beneficiary] = {}
     cccds = [d.cccd for _n, d, _i in parsed if d.cccd]
+    name_keys = {number: search_key(d.full_name) for number, d, _i in parsed}  # once per row
     # only the compared fields: a re-import of 50,000 rows holds 50,000 of these at once
     compared = [name.removesuffix("_id") for name in BeneficiaryInput.EDITABLE]
     for start in range(0, len(cccds), 5000):
@@ -398,7 +399,7 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
             *compared
         ):
             by_cccd[b.cccd] = b
-    no_cccd_keys = {search_key(d.full_name) for _n, d, _i in parsed if not d.cccd}
+    no_cccd_keys = {name_keys[n] for n, d, _i in parsed if not d.cccd}
     by_name: dict[tuple[str, dt.date], list[Beneficiary]] = {}
     if no_cccd_keys:
         for b in Beneficiary.objects.filter(commune=ctx.commune, name_key__in=no_cccd_keys, cccd="").exclude(
@@ -408,7 +409,7 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
     province_path = "/" + ctx.commune.path.strip("/").split("/")[0] + "/"
     # (name key, date of birth) pairs of the file already in the province: fetched per batch of
     # names AND their birth dates, so common names do not bring back the whole province
-    wanted = {(search_key(d.full_name), d.birth_date) for _n, d, _i in parsed}
+    wanted = {(name_keys[n], d.birth_date) for n, d, _i in parsed}
     known_people: set[tuple[str, dt.date]] = set()
     pairs = sorted(wanted, key=lambda p: (p[0], p[1] or dt.date.min))
     for start in range(0, len(pairs), 5000):
@@ -423,7 +424,7 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
     for number, data, issues in parsed:
         existing = by_cccd.get(data.cccd) if data.cccd else None
         if existing is None and not data.cccd:
-            matches = by_name.get((search_key(data.full_name), data.birth_date), [])
+            matches = by_name.get((name_keys[number], data.birth_date), [])
             existing = matches[0] if len(matches) == 1 else None
         if existing is not None and existing.commune_id != ctx.commune.pk:
             plan.errors.append(
@@ -435,7 +436,7 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
             )
             continue
         if existing is None:
-            if (search_key(data.full_name), data.birth_date) in known_people:
+            if (name_keys[number], data.birth_date) in known_people:
                 message = _(
                     "Likely duplicate: a beneficiary with the same name and date of birth is already "
                     "registered in the province."

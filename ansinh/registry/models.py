@@ -41,6 +41,10 @@ STATUS_TRANSITIONS: dict[str, set[str]] = {
 
 class Beneficiary(models.Model):
     full_name = models.CharField(_("full name"), max_length=150)
+    # Accent-free lowercase key (core.text.search_key). On PostgreSQL the column has the "C"
+    # collation (set by migration registry 0004, unknown to Django's model state), so that the
+    # (name_key, id) b-tree serves both prefix search and name order; an AlterField of this
+    # field must keep COLLATE "C" (PostgreSQL resets it to the default otherwise).
     name_key = models.CharField(max_length=150, editable=False)
     birth_date = models.DateField(_("date of birth"))
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices)
@@ -95,7 +99,8 @@ class Beneficiary(models.Model):
         ]
         indexes = [
             models.Index(fields=["area_path"], name="benef_area_path_idx", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["name_key"], name="benef_name_key_idx", opclasses=["varchar_pattern_ops"]),
+            # in the C collation (migration 0004): serves LIKE 'key%' and ORDER BY name_key, id
+            models.Index(fields=["name_key", "id"], name="benef_name_key_id_idx"),
             models.Index(fields=["phone"], name="benef_phone_idx"),
             models.Index(fields=["village", "name_key"], name="benef_village_idx"),
             models.Index(fields=["commune", "status"], name="benef_commune_status_idx"),

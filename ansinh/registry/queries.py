@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
+from itertools import islice
 
 from django.db import connection
-from django.db.models import CharField, F, Func, Q, QuerySet, Value
+from django.db.models import CharField, F, Func, Q, QuerySet, Value, prefetch_related_objects
+from django.db.models.functions import Collate
 
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
@@ -37,17 +41,36 @@ class SearchParams:
     issues: bool = False
 
 
-def search(user, params: SearchParams) -> QuerySet[Beneficiary]:
+def search(user, params: SearchParams) -> QuerySet[Beneficiary] | RankedResults:
     """Name with or without diacritics (prefix of the full name or of any word), CCCD, phone
-    (any format), area, category, status, needs flags, data-quality issues."""
+    (any format), area, category, status, needs flags, data-quality issues; in the order of the
+    list screen and the API.
+
+    A name search is ranked: the names that start with the key first, then the names where a
+    later word does, each part in name order (name_key, id). Otherwise the rows are in name
+    order. On PostgreSQL the first part is read in order from the (name_key, id) b-tree (C
+    collation, registry migration 0004), so its page costs a page of index entries however many
+    names match; the second part is found by the word-start indexes and sorted (`RankedResults`).
+    """
+    qs, key = _filtered(user, params)
+    if not key:
+        return qs.order_by("name_key", "id")
+    prefix = Q(name_key__startswith=key)
+    return RankedResults(qs.filter(prefix), _later_word_starts(qs, key).exclude(prefix)).order_by("name_key", "id")
+
+
+def _filtered(user, params: SearchParams) -> tuple[QuerySet[Beneficiary], str]:
+    """The scoped queryset with every filter but the name, and the name's search key ("" when
+    the text is not a name)."""
     qs = beneficiaries_for(user)
+    key = ""
     text = params.q.strip()
     if text:
         digits = "".join(ch for ch in text if ch.isdigit())
         if digits and len(digits) == len(text.replace(" ", "")) and len(digits) in (9, 10, 11, 12):
             qs = qs.filter(cccd=digits) if len(digits) == 12 else qs.filter(phone=_e164(digits))
         else:
-            qs = _name_starts(qs, search_key(text))
+            key = search_key(text)
     if params.cccd:
         qs = qs.filter(cccd=params.cccd.strip())
     if params.phone:
@@ -68,7 +91,151 @@ def search(user, params: SearchParams) -> QuerySet[Beneficiary]:
             qs = qs.filter(**{flag: True})
     if params.issues:
         qs = qs.filter(has_issues=True)
-    return qs
+    return qs, key
+
+
+# --- ranked results and capped counts --------------------------------------------------------
+
+COUNT_CAP = 10_000  # the list screen and the API count up to this many rows ("more than 10,000")
+
+
+class RankedResults:
+    """Rows of several querysets, one after the other (each in its own order), with what Django's
+    Paginator, the API and the export need: `count()`, slicing `[a:b]`, iteration, and
+    `select_related`, `prefetch_related`, `order_by`, `filter` applied to every part. The parts
+    must not overlap.
+
+    A slice reads each part with LIMIT/OFFSET, starting the next part only when the page goes
+    past the end of the previous one. Prefetches run once on the rows of the page.
+
+    On PostgreSQL the parts after the first are ordered by `name_key` in the "POSIX" collation:
+    the same byte order as the column's "C" collation, but not the (name_key, id) index's. So
+    PostgreSQL sorts the rows it finds through the word-start indexes (few, as a rule) instead
+    of walking the whole index in name order in the hope of meeting 50 of them, a plan its
+    estimates make it pick and which took 15 s at a million rows when the part was empty."""
+
+    def __init__(self, *parts: QuerySet, prefetch: tuple = ()):
+        self.parts = parts
+        self._prefetch = prefetch
+        self._sizes: dict[int, int] = {}  # exact sizes of parts, once known
+
+    def _clone(self, parts=None, prefetch=None, same_rows=True) -> RankedResults:
+        clone = RankedResults(
+            *(self.parts if parts is None else parts), prefetch=self._prefetch if prefetch is None else prefetch
+        )
+        if same_rows:  # the sizes counted so far still hold
+            clone._sizes = dict(self._sizes)
+        return clone
+
+    def select_related(self, *fields) -> RankedResults:
+        return self._clone(parts=[p.select_related(*fields) for p in self.parts])
+
+    def order_by(self, *fields) -> RankedResults:
+        first, *rest = self.parts
+        return self._clone(parts=[first.order_by(*fields), *(p.order_by(*_sorted(fields)) for p in rest)])
+
+    def filter(self, *args, **kwargs) -> RankedResults:
+        return self._clone(parts=[p.filter(*args, **kwargs) for p in self.parts], same_rows=False)
+
+    def prefetch_related(self, *lookups) -> RankedResults:
+        if lookups == (None,):
+            return self._clone(prefetch=())
+        return self._clone(prefetch=self._prefetch + lookups)
+
+    @property
+    def ordered(self) -> bool:
+        return all(p.ordered for p in self.parts)
+
+    @property
+    def model(self):
+        return self.parts[0].model
+
+    def _size(self, i: int) -> int:
+        if i not in self._sizes:
+            self._sizes[i] = self.parts[i].count()
+        return self._sizes[i]
+
+    def count(self) -> int:
+        return sum(self._size(i) for i in range(len(self.parts)))
+
+    def count_upto(self, cap: int) -> int:
+        """The number of rows, or cap + 1 when there are more than `cap`."""
+        total = 0
+        for i, part in enumerate(self.parts):
+            if i in self._sizes:
+                n = self._sizes[i]
+            else:
+                n = count_upto(part, cap - total)
+                if n <= cap - total:
+                    self._sizes[i] = n
+            total += n
+            if total > cap:
+                return cap + 1
+        return total
+
+    def exists(self) -> bool:
+        return any(p.exists() for p in self.parts)
+
+    def __bool__(self) -> bool:
+        return self.exists()
+
+    def __iter__(self):
+        """Every row, part after part, each read through one cursor (`QuerySet.iterator`) in
+        chunks of 2,000 that get their prefetches: linear, and bounded in memory (the export)."""
+        for part in self.parts:
+            it = part.iterator(chunk_size=2000)
+            while rows := list(islice(it, 2000)):
+                if self._prefetch:
+                    prefetch_related_objects(rows, *self._prefetch)
+                yield from rows
+
+    def __getitem__(self, k):
+        if isinstance(k, int):
+            if k < 0:
+                raise ValueError("Negative indexing is not supported.")
+            rows = self[k : k + 1]
+            if not rows:
+                raise IndexError(k)
+            return rows[0]
+        if k.step is not None or k.stop is None or (k.start or 0) < 0 or k.stop < 0:
+            raise ValueError("Only slices [a:b] with 0 <= a are supported.")
+        start, stop = k.start or 0, k.stop
+        rows: list = []
+        base = 0  # rows in the parts before this one
+        for i, part in enumerate(self.parts):
+            if stop <= base:
+                break
+            lo, hi = max(0, start - base), stop - base
+            got = [] if i in self._sizes and self._sizes[i] <= lo else list(part[lo:hi])
+            rows += got
+            if len(got) == hi - lo:
+                break
+            if got or lo == 0:  # the part ended within the slice
+                self._sizes[i] = lo + len(got)
+            base += self._size(i)
+        if self._prefetch:
+            prefetch_related_objects(rows, *self._prefetch)
+        return rows
+
+
+def _sorted(fields) -> list:
+    """An ordering whose `name_key` no index serves (see RankedResults); the same order."""
+    if connection.vendor != "postgresql":
+        return list(fields)
+    name = Collate(F("name_key"), "POSIX")
+    mapped = {"name_key": name.asc(), "-name_key": name.desc()}
+    return [mapped.get(f, f) if isinstance(f, str) else f for f in fields]
+
+
+def count_upto(results, cap: int) -> int:
+    """How many rows a queryset (or RankedResults) holds, or cap + 1 when more than `cap`:
+    `SELECT count(*) FROM (SELECT … LIMIT cap + 1)`, without the ordering, which a count does
+    not need (an exact count of a million rows costs about 100 ms, this one a few ms)."""
+    if isinstance(results, RankedResults):
+        return results.count_upto(cap)
+    if cap < 0:
+        return 0
+    return results.order_by()[: cap + 1].count()
 
 
 class NameTail(Func):
@@ -90,14 +257,23 @@ def _name_starts(qs: QuerySet[Beneficiary], key: str) -> QuerySet[Beneficiary]:
     served by a b-tree range scan, plus the trigram search for the few names of six words or
     more; a trigram search over every name costs far more at a million rows (the common
     trigrams of "nguyen thi …" match most of them)."""
+    return _by_name(qs, key, prefix=True)
+
+
+def _later_word_starts(qs: QuerySet[Beneficiary], key: str) -> QuerySet[Beneficiary]:
+    """Names where a word after the first starts with `key` (`name_key LIKE '% key%'`)."""
+    return _by_name(qs, key, prefix=False)
+
+
+def _by_name(qs: QuerySet[Beneficiary], key: str, *, prefix: bool) -> QuerySet[Beneficiary]:
     if connection.vendor != "postgresql":
-        return qs.filter(Q(name_key__startswith=key) | Q(name_key__contains=" " + key))
+        words = Q(name_key__contains=" " + key)
+        return qs.filter(Q(name_key__startswith=key) | words if prefix else words)
     tails = {f"name_tail{n}": NameTail(F("name_key"), Value(n)) for n in range(1, NAME_TAILS + 2)}
-    words = Q(name_key__startswith=key)
-    for n in range(1, NAME_TAILS + 1):
-        words |= Q(**{f"name_tail{n}__startswith": key})
-    words |= Q(**{f"name_tail{NAME_TAILS + 1}__isnull": False}) & Q(name_key__contains=" " + key)
-    return qs.alias(**tails).filter(words)
+    words = [Q(name_key__startswith=key)] if prefix else []
+    words += [Q(**{f"name_tail{n}__startswith": key}) for n in range(1, NAME_TAILS + 1)]
+    words.append(Q(**{f"name_tail{NAME_TAILS + 1}__isnull": False}) & Q(name_key__contains=" " + key))
+    return qs.alias(**tails).filter(reduce(operator.or_, words))
 
 
 def _e164(digits: str) -> str:

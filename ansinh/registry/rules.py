@@ -13,6 +13,8 @@ from .inputs import BeneficiaryInput, PersonInput
 from .models import Gender
 from .validation import Findings, check_birth_date, check_cccd, check_name, check_phone
 
+_GENDERS = frozenset(Gender.values)  # the enum builds a new list on every `.values`
+
 
 def first_of_month(day: date) -> date:
     return day.replace(day=1)
@@ -33,7 +35,7 @@ def clean_person(data: PersonInput, *, today: date, prefix: str = "") -> tuple[P
     f = Findings()
     name, _f = check_name(data.full_name, name=f"{prefix}full_name", findings=f)
     check_birth_date(data.birth_date, today=today, name=f"{prefix}birth_date", findings=f, required=False)
-    if data.gender and data.gender not in Gender.values:
+    if data.gender and data.gender not in _GENDERS:
         f.error(f"{prefix}gender", _("Gender must be male or female."))
     cccd, _f = check_cccd(
         data.cccd, birth_date=data.birth_date, gender=data.gender or None, name=f"{prefix}cccd", findings=f
@@ -50,7 +52,7 @@ def clean_beneficiary(
     f = Findings()
     data.full_name, _f = check_name(data.full_name, findings=f)
     check_birth_date(data.birth_date, today=today, findings=f)
-    if data.gender not in Gender.values:
+    if data.gender not in _GENDERS:
         f.error("gender", _("Gender must be male or female."))
     data.cccd, _f = check_cccd(data.cccd, birth_date=data.birth_date, gender=data.gender or None, findings=f)
     if not data.cccd:

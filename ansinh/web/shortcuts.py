@@ -1,6 +1,6 @@
 """Small helpers shared by the staff views: capability checks, HTMX detection, paging."""
 
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -38,5 +38,39 @@ def vary_on_htmx(response):
     return response
 
 
-def paginate(request, queryset, per_page: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+class CappedPaginator(Paginator):
+    """A Paginator that counts no further than `cap` rows (`SELECT count(*) FROM (… LIMIT cap
+    + 1)`): an exact count of a whole province (a million rows) costs more than the page itself.
+    When more rows match, `count_exact` is false, `count` is the cap and only the first `cap`
+    rows can be paged through. `object_list` is a QuerySet or anything with `count_upto(cap)`
+    (registry.queries.RankedResults)."""
+
+    def __init__(self, object_list, per_page, cap: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _count_upto(self) -> int:
+        upto = getattr(self.object_list, "count_upto", None)
+        if upto is not None:
+            return upto(self.cap)
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._count_upto, self.cap)
+
+    @property
+    def count_exact(self) -> bool:
+        return self._count_upto <= self.cap
+
+
+def paginate(request, queryset, per_page: int = PAGE_SIZE, count_cap: int | None = None) -> Page:
+    """The requested page (the last one when out of range). With `count_cap`, the count stops
+    there (CappedPaginator); `page.paginator.count_exact` tells whether it did."""
+    if count_cap is None:
+        paginator = Paginator(queryset, per_page)
+        paginator.count_exact = True
+    else:
+        paginator = CappedPaginator(queryset, per_page, cap=count_cap)
+    return paginator.get_page(request.GET.get("page"))

@@ -395,8 +395,54 @@ def test_pagination(register, clients):
         )
     response = clients["officer_a"].get("/api/v1/beneficiaries?page=2&page_size=2").json()
     assert (response["count"], response["page"], response["pages"]) == (5, 2, 3)
+    assert (response["count_exact"], response["has_next"]) == (True, True)
     assert [i["full_name"] for i in response["items"]] == ["Nguyễn Văn Số C", "Nguyễn Văn Số D"]
     assert clients["officer_a"].get("/api/v1/beneficiaries?page=9&page_size=2").json()["items"] == []
+
+
+def test_full_name_prefix_comes_before_a_later_word(register, clients):
+    for i, name in enumerate(["Lê Nguyễn Văn An", "Nguyễn Văn Bình", "Trần Văn Nguyễn", "Nguyễn Thị Cúc"]):
+        birth = date(1940, 2, 1 + i)
+        register(full_name=name, birth_date=birth, gender="male", cccd=cccd_for(birth, "male", f"10000{i}"), phone="")
+    response = clients["officer_a"].get("/api/v1/beneficiaries?q=nguyen").json()
+    assert [i["full_name"] for i in response["items"]] == [
+        "Nguyễn Thị Cúc",
+        "Nguyễn Văn Bình",
+        "Lê Nguyễn Văn An",
+        "Trần Văn Nguyễn",
+    ]
+    assert (response["count"], response["count_exact"], response["has_next"]) == (4, True, False)
+
+
+def test_count_stops_at_the_cap_and_says_so(register, clients, monkeypatch):
+    from ansinh.registry import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    for i in range(5):
+        birth = date(1940, 1, 1 + i)
+        register(
+            full_name=f"Nguyễn Văn Số {chr(ord('A') + i)}",
+            birth_date=birth,
+            gender="male",
+            cccd=cccd_for(birth, "male", f"00000{i}"),
+            phone="",
+        )
+    client = clients["officer_a"]
+    first = client.get("/api/v1/beneficiaries?page_size=2").json()
+    assert (first["count"], first["count_exact"], first["pages"], first["has_next"]) == (3, False, 2, True)
+    # beyond the cap the pages are still served, up to the last one
+    third = client.get("/api/v1/beneficiaries?page=3&page_size=2").json()
+    assert [i["full_name"] for i in third["items"]] == ["Nguyễn Văn Số E"]
+    assert (third["count_exact"], third["has_next"]) == (False, False)
+    assert client.get("/api/v1/beneficiaries?q=nguyen van so&page=4&page_size=2").json()["items"] == []
+    small = client.get("/api/v1/beneficiaries?q=nguyen van so a").json()
+    assert (small["count"], small["count_exact"], small["pages"]) == (1, True, 1)
+
+
+def test_openapi_describes_the_capped_count(client):
+    page = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["BeneficiaryPage"]
+    assert {"count", "count_exact", "pages", "has_next"} <= set(page["required"])
+    assert page["properties"]["count_exact"]["type"] == "boolean"
 
 
 @pytest.mark.parametrize("query", ["page_size=201", "page=0", "status=dead", "needs=rich"])

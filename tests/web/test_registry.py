@@ -10,6 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from ansinh.audit.models import AuditEvent
+from ansinh.core.text import search_key
 from ansinh.registry import services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import (
@@ -388,6 +389,58 @@ def test_list_is_paginated(client_for, officer_a, register):
     assert first["page"].paginator.count == 30
     assert len(first["rows"]) == 25
     assert len(client.get(url("list"), {"page": 2}).context["rows"]) == 5
+
+
+def test_list_count_stops_at_the_cap(client_for, officer_a, register, monkeypatch):
+    from ansinh.registry import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    for i in range(30):
+        birth = date(1940, 1, 1 + i % 28)
+        register(
+            full_name=f"Nguyễn Văn {GIVEN[i]}",
+            birth_date=birth,
+            gender="male",
+            cccd=cccd_for(birth, "male", f"{i:06d}"),
+        )
+    client = client_for(officer_a)
+    response = client.get(url("list"))
+    page = response.context["page"]
+    assert (page.paginator.count, page.paginator.count_exact) == (3, False)
+    assert len(response.context["rows"]) == 3  # only the first `cap` rows are paged through
+    html = response.content.decode()
+    assert 'data-count="3" data-count-exact="false"' in html and 'data-pagination="capped"' in html
+    # under the cap, the exact count and the usual pagination
+    narrow = client.get(url("list"), {"q": f"nguyen van {search_key(GIVEN[0])}"}, **HX)
+    assert narrow.context["page"].paginator.count_exact is True
+    assert 'data-count-exact="true"' in narrow.content.decode()
+
+
+def test_list_pages_through_the_capped_rows(client_for, officer_a, register, monkeypatch):
+    from ansinh.registry import queries
+    from ansinh.web.views import registry as views
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 4)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for i in range(6):
+        birth = date(1940, 1, 1 + i)
+        register(full_name=f"Lê Thị {GIVEN[i]}", birth_date=birth, cccd=cccd_for(birth, "female", f"{i:06d}"))
+    client = client_for(officer_a)
+    first = client.get(url("list"), **HX)
+    assert 'data-pagination="capped"' in first.content.decode() and 'rel="next"' in first.content.decode()
+    second = client.get(url("list"), {"page": 2}, **HX)
+    assert [b.full_name for b, _cccd, _cats in second.context["rows"]] == [
+        b.full_name for b in Beneficiary.objects.order_by("name_key", "id")[2:4]
+    ]
+    assert 'rel="next"' not in second.content.decode()  # the cap is the end of the pages here
+
+
+def test_list_ranks_full_name_prefix_first(client_for, officer_a, register):
+    for i, name in enumerate(["Lê An Bình", "An Văn Cường", "Trần Thị An"]):
+        birth = date(1941, 3, 1 + i)
+        register(full_name=name, birth_date=birth, cccd=cccd_for(birth, "female", f"{i:06d}"))
+    rows = client_for(officer_a).get(url("list"), {"q": "an"}, **HX).context["rows"]
+    assert [b.full_name for b, _cccd, _cats in rows] == ["An Văn Cường", "Lê An Bình", "Trần Thị An"]
 
 
 def test_list_query_count_does_not_grow_with_rows(

@@ -173,13 +173,13 @@ def beneficiary_list(request):
     status, needs and data-quality issues. An HTMX request gets only the results."""
     user = request.user
     form = _search_form(request)
-    qs = (
+    # ranked for a name (registry.queries.search), counted up to COUNT_CAP ("more than 10,000")
+    results = (
         _searched(request, form)
-        .order_by("name_key", "id")
         .select_related("commune", "village")
         .prefetch_related(_current_categories(), _current_payees())
     )
-    page = paginate(request, qs, per_page=PAGE_SIZE)
+    page = paginate(request, results, per_page=PAGE_SIZE, count_cap=queries.COUNT_CAP)
     visible = _cccd_visible(user)
     rows = [(b, visible(b.area_path), [c for c in b.current_categories if not c.category.sensitive]) for b in page]
     context = {
