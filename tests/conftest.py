@@ -63,6 +63,17 @@ def tree(db):
     )
 
 
+@pytest.fixture
+def policy(db):
+    """The project's policy file (programmes, categories such as D20.5.6, levels), loaded through
+    the service; returns its counts."""
+    from django.conf import settings
+
+    from ansinh.policy.services import load_policy
+
+    return load_policy(actor=None, path=settings.ANSINH_POLICY_FILE)
+
+
 def make_user(username: str, role: str, area, **extra):
     from ansinh.accounts.models import RoleAssignment, User
 

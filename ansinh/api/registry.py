@@ -7,7 +7,6 @@ Another area's beneficiary is a 404; a user who may see but not change it gets a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
@@ -60,14 +59,6 @@ def _beneficiary(request, beneficiary_id: int, cap: str | None = None, qs: Query
     if cap and not access.can_in_area(request.auth, cap, _area_of(b)):
         raise _deny()
     return b
-
-
-def _cccd_visible(user) -> Callable[[str], bool]:
-    """Whether a full CCCD may be shown for an area path (one lookup for a whole page)."""
-    if access.is_global(user):
-        return lambda path: True
-    paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
-    return lambda path: any(path.startswith(p) for p in paths)
 
 
 # --- shaping --------------------------------------------------------------------------------
@@ -151,7 +142,7 @@ def _links(b: Beneficiary, *, include_ended: bool) -> list[Representation]:
 def _detail(request, beneficiary_id: int) -> dict:
     qs = queries.beneficiaries_for(request.auth).prefetch_related(_current_categories())
     b = _beneficiary(request, beneficiary_id, qs=qs)
-    full_cccd = _cccd_visible(request.auth)(b.area_path)
+    full_cccd = queries.cccd_visible(request.auth)(b.area_path)
     links = _links(b, include_ended=False)
     return {
         **_item(b, full_cccd),
@@ -237,7 +228,7 @@ def list_beneficiaries(request, filters: Query[BeneficiaryFilters]):
         else []
     )
     has_next = len(rows) > filters.page_size
-    visible = _cccd_visible(request.auth)
+    visible = queries.cccd_visible(request.auth)
     return {
         "items": [_item(b, visible(b.area_path)) for b in rows[: filters.page_size]],
         "count": count,
@@ -324,7 +315,7 @@ def create_decision(request, beneficiary_id: int, payload: DecisionIn):
 @router.get("/beneficiaries/{beneficiary_id}/representatives", response=list[RepresentationOut])
 def list_representatives(request, beneficiary_id: int, include_ended: bool = False):
     b = _beneficiary(request, beneficiary_id)
-    full_cccd = _cccd_visible(request.auth)(b.area_path)
+    full_cccd = queries.cccd_visible(request.auth)(b.area_path)
     return [_representation(link, full_cccd) for link in _links(b, include_ended=include_ended)]
 
 
@@ -334,7 +325,7 @@ def add_representative(request, beneficiary_id: int, payload: RepresentationIn):
     b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
     link = services.add_representation(actor=request.auth, beneficiary=b, data=_representation_input(payload))
     link = Representation.objects.select_related("representative").get(pk=link.pk)
-    return Status(201, _representation(link, _cccd_visible(request.auth)(b.area_path)))
+    return Status(201, _representation(link, queries.cccd_visible(request.auth)(b.area_path)))
 
 
 @router.post("/beneficiaries/{beneficiary_id}/payee", response=list[RepresentationOut])
@@ -347,7 +338,7 @@ def set_payee(request, beneficiary_id: int, payload: PayeeIn):
         if link is None:
             raise ValidationError({"representation_id": _("This representative does not act for the beneficiary.")})
     services.set_payee(actor=request.auth, beneficiary=b, representation=link)
-    full_cccd = _cccd_visible(request.auth)(b.area_path)
+    full_cccd = queries.cccd_visible(request.auth)(b.area_path)
     return [_representation(x, full_cccd) for x in _links(b, include_ended=False)]
 
 

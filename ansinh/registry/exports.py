@@ -14,14 +14,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ansinh.accounts import access
-from ansinh.accounts.roles import Cap
 from ansinh.core.exporter import ERROR_FILL, header_cells, to_xlsx
 from ansinh.core.masking import mask_number
 
 from .columns import COLUMNS, ERROR_HEADER, WARNING_HEADER
 from .importing import read_rows
 from .models import Beneficiary, ImportJob
+from .queries import cccd_visible
 
 
 def import_template() -> bytes:
@@ -140,8 +139,7 @@ def beneficiary_rows(user, qs):
     Sensitive (HIV) category codes are never written to lists."""
     from .models import BeneficiaryCategory, Representation
 
-    can_see_all = access.is_global(user)
-    cccd_paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
+    full_cccd = cccd_visible(user)
     qs = qs.select_related("commune", "village").order_by("name_key", "id")
     start = 0
     for chunk in _chunks(qs, LIST_CHUNK):
@@ -158,7 +156,7 @@ def beneficiary_rows(user, qs):
             )
         )
         for offset, b in enumerate(chunk, start=start + 1):
-            show = can_see_all or any(b.area_path.startswith(p) for p in cccd_paths)
+            show = full_cccd(b.area_path)
             yield [
                 offset,
                 b.full_name,

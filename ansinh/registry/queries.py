@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from itertools import islice
@@ -27,6 +28,15 @@ def beneficiaries_for(user, cap: str = Cap.REGISTRY_VIEW) -> QuerySet[Beneficiar
 
 def representatives_for(user, cap: str = Cap.REGISTRY_VIEW) -> QuerySet[Representative]:
     return access.scope(Representative.objects.all(), user, cap, path_field="area_path")
+
+
+def cccd_visible(user) -> Callable[[str], bool]:
+    """Whether a full CCCD may be shown for an area path (one lookup for a whole page); elsewhere
+    lists and pages show it masked."""
+    if access.is_global(user):
+        return lambda path: True
+    paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
+    return lambda path: any(path.startswith(p) for p in paths)
 
 
 @dataclass
@@ -249,31 +259,20 @@ class NameTail(Func):
 NAME_TAILS = 4  # the b-tree indexed tails (registry migration 0003)
 
 
-def _name_starts(qs: QuerySet[Beneficiary], key: str) -> QuerySet[Beneficiary]:
-    """Names whose accent-free key, or any word of it onwards, starts with `key`.
-
-    Everywhere this is `name_key LIKE 'key%' OR name_key LIKE '% key%'`. On PostgreSQL the
-    second half is spelt as prefix searches of the name without its first 1..4 words, each
-    served by a b-tree range scan, plus the trigram search for the few names of six words or
-    more; a trigram search over every name costs far more at a million rows (the common
-    trigrams of "nguyen thi …" match most of them)."""
-    return _by_name(qs, key, prefix=True)
-
-
 def _later_word_starts(qs: QuerySet[Beneficiary], key: str) -> QuerySet[Beneficiary]:
-    """Names where a word after the first starts with `key` (`name_key LIKE '% key%'`)."""
-    return _by_name(qs, key, prefix=False)
+    """Names where a word after the first starts with `key`: `name_key LIKE '% key%'`.
 
-
-def _by_name(qs: QuerySet[Beneficiary], key: str, *, prefix: bool) -> QuerySet[Beneficiary]:
+    On PostgreSQL this is spelt as prefix searches of the name without its first 1..4 words,
+    each served by a b-tree range scan, plus the trigram search for the few names of six words
+    or more; a trigram search over every name costs far more at a million rows (the common
+    trigrams of "nguyen thi …" match most of them)."""
+    words = Q(name_key__contains=" " + key)
     if connection.vendor != "postgresql":
-        words = Q(name_key__contains=" " + key)
-        return qs.filter(Q(name_key__startswith=key) | words if prefix else words)
+        return qs.filter(words)
     tails = {f"name_tail{n}": NameTail(F("name_key"), Value(n)) for n in range(1, NAME_TAILS + 2)}
-    words = [Q(name_key__startswith=key)] if prefix else []
-    words += [Q(**{f"name_tail{n}__startswith": key}) for n in range(1, NAME_TAILS + 1)]
-    words.append(Q(**{f"name_tail{NAME_TAILS + 1}__isnull": False}) & Q(name_key__contains=" " + key))
-    return qs.alias(**tails).filter(reduce(operator.or_, words))
+    starts = [Q(**{f"name_tail{n}__startswith": key}) for n in range(1, NAME_TAILS + 1)]
+    starts.append(Q(**{f"name_tail{NAME_TAILS + 1}__isnull": False}) & words)
+    return qs.alias(**tails).filter(reduce(operator.or_, starts))
 
 
 def _e164(digits: str) -> str:

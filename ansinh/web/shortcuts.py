@@ -51,10 +51,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _count_upto(self) -> int:
-        upto = getattr(self.object_list, "count_upto", None)
-        if upto is not None:
-            return upto(self.cap)
-        return self.object_list.order_by()[: self.cap + 1].count()
+        from ansinh.registry.queries import count_upto
+
+        return count_upto(self.object_list, self.cap)
 
     @cached_property
     def count(self) -> int:

@@ -1,4 +1,3 @@
-import io
 from datetime import date
 
 import pytest
@@ -6,14 +5,6 @@ import pytest
 from ansinh.registry import services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from tests.factories import cccd_for
-
-
-@pytest.fixture
-def policy(db):
-    """The project's policy file (programmes and categories such as D20.5.6), as `load_policy` loads it."""
-    from django.core.management import call_command
-
-    call_command("load_policy", stdout=io.StringIO())
 
 
 @pytest.fixture

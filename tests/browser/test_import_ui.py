@@ -16,15 +16,6 @@ HEADERS = [c.header for c in COLUMNS]
 KEYS = [c.key for c in COLUMNS]
 
 
-@pytest.fixture
-def policy(transactional_db):
-    from django.conf import settings
-
-    from ansinh.policy.services import load_policy
-
-    load_policy(actor=None, path=settings.ANSINH_POLICY_FILE)
-
-
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

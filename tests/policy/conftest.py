@@ -2,14 +2,6 @@ import pytest
 
 
 @pytest.fixture
-def policy(db):
-    """The project's policy file, loaded through the service."""
-    from ansinh.policy.services import load_policy
-
-    return load_policy(actor=None)
-
-
-@pytest.fixture
 def admin_user(db):
     from ansinh.accounts.models import User
 

@@ -7,15 +7,6 @@ from tests.factories import cccd_for
 
 
 @pytest.fixture
-def policy(db):
-    from django.conf import settings
-
-    from ansinh.policy.services import load_policy
-
-    load_policy(actor=None, path=settings.ANSINH_POLICY_FILE)
-
-
-@pytest.fixture
 def make_input(tree, policy):
     def _make(**overrides) -> BeneficiaryInput:
         birth = overrides.pop("birth_date", date(1940, 5, 17))

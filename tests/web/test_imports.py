@@ -22,15 +22,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 POLL = 'hx-trigger="every 1s"'
 
 
-@pytest.fixture
-def policy(db):
-    from django.conf import settings
-
-    from ansinh.policy.services import load_policy
-
-    load_policy(actor=None, path=settings.ANSINH_POLICY_FILE)
-
-
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -62,15 +62,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def policy(db):
-    from django.conf import settings
-
-    from ansinh.policy.services import load_policy
-
-    load_policy(actor=None, path=settings.ANSINH_POLICY_FILE)
-
-
-@pytest.fixture
 def register(tree, policy, officer_a):
     """register(**overrides) -> a beneficiary of commune A created through the service."""
 

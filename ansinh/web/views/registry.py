@@ -8,8 +8,6 @@ writes are the registry services; their ValidationErrors come back at the form f
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -65,14 +63,6 @@ def _beneficiary(request, pk: int, cap: str | None = None) -> Beneficiary:
     if cap and not access.can_in_area(request.user, cap, _area_of(b)):
         raise PermissionDenied
     return b
-
-
-def _cccd_visible(user) -> Callable[[str], bool]:
-    """Whether the full CCCD may be shown for an area path (one lookup for a whole page)."""
-    if access.is_global(user):
-        return lambda path: True
-    paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
-    return lambda path: any(path.startswith(p) for p in paths)
 
 
 def _edit_communes(user):
@@ -180,7 +170,7 @@ def beneficiary_list(request):
         .prefetch_related(_current_categories(), _current_payees())
     )
     page = paginate(request, results, per_page=PAGE_SIZE, count_cap=queries.COUNT_CAP)
-    visible = _cccd_visible(user)
+    visible = queries.cccd_visible(user)
     rows = [(b, visible(b.area_path), [c for c in b.current_categories if not c.category.sensitive]) for b in page]
     context = {
         "form": form,
@@ -245,7 +235,7 @@ def beneficiary_detail(request, pk: int):
         ).order_by("-at", "-id")[:HISTORY_SHOWN]
     context = {
         "b": b,
-        "full_cccd": _cccd_visible(user)(b.area_path),
+        "full_cccd": queries.cccd_visible(user)(b.area_path),
         "categories": categories,
         "current_links": [link for link in links if link.ended_at is None],
         "ended_links": [link for link in links if link.ended_at is not None],
