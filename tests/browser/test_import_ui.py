@@ -4,25 +4,17 @@ nothing; the fixed file is written once on confirmation; the same file again wri
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 
-from ansinh.registry.columns import COLUMNS
 from ansinh.registry.models import Beneficiary, ImportJob, ImportStatus
-from tests.factories import cccd_for
+from tests.factories import cccd_for, import_xlsx
+from tests.factories import import_row as row
 
 pytestmark = pytest.mark.browser
-
-HEADERS = [c.header for c in COLUMNS]
-KEYS = [c.key for c in COLUMNS]
 
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def row(**values):
-    return [values.get(k, "") for k in KEYS]
 
 
 def rows(*, fixed: bool):
@@ -66,13 +58,7 @@ def rows(*, fixed: bool):
 
 
 def write_xlsx(path, data):
-    wb = Workbook()
-    ws = wb.active
-    ws.append(HEADERS)
-    for r in data:
-        ws.append(r)
-    wb.save(path)
-    return str(path)
+    return str(import_xlsx(data, path))
 
 
 def upload(page, live_server, path):

@@ -13,14 +13,11 @@ from ansinh.registry.columns import COLUMNS, ERROR_HEADER
 from ansinh.registry.exports import error_report, import_template
 from ansinh.registry.importing import FileError, apply_plan, check_file
 from ansinh.registry.models import Beneficiary, ImportStatus, Representative
-from tests.factories import cccd_for
+from tests.factories import cccd_for, import_xlsx
+from tests.factories import import_row as row
 
 HEADERS = [c.header for c in COLUMNS]
 KEYS = [c.key for c in COLUMNS]
-
-
-def row(**values):
-    return [values.get(k, "") for k in KEYS]
 
 
 def good_rows():
@@ -89,13 +86,7 @@ def bad_rows():
 
 
 def xlsx(rows, path):
-    wb = Workbook()
-    ws = wb.active
-    ws.append(HEADERS)
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
+    return import_xlsx(rows, path)
 
 
 @pytest.fixture

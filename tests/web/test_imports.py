@@ -7,13 +7,14 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from ansinh.audit.models import AuditEvent
 from ansinh.registry import import_jobs
 from ansinh.registry.columns import COLUMNS, ERROR_HEADER, WARNING_HEADER
 from ansinh.registry.models import Beneficiary, ImportJob, ImportStatus
-from tests.factories import cccd_for
+from tests.factories import cccd_for, import_xlsx
+from tests.factories import import_row as row
 
 HEADERS = [c.header for c in COLUMNS]
 KEYS = [c.key for c in COLUMNS]
@@ -25,10 +26,6 @@ POLL = 'hx-trigger="every 1s"'
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def row(**values):
-    return [values.get(k, "") for k in KEYS]
 
 
 def good_rows():
@@ -85,14 +82,7 @@ def bad_rows():
 
 
 def xlsx_bytes(rows, headers=HEADERS) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.append(headers)
-    for r in rows:
-        ws.append(r)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return import_xlsx(rows, headers=headers)
 
 
 def upload(client, content: bytes, *, commune, name="danh-sach.xlsx"):
