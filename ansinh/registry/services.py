@@ -55,6 +55,14 @@ def likely_duplicates(*, full_name: str, birth_date: date, commune: Area, exclud
     return qs.exclude(pk=exclude_id) if exclude_id else qs
 
 
+def likely_duplicate_message(dup: Beneficiary) -> str:
+    return _("Likely duplicate: %(name)s, born %(date)s, is already registered (no. %(id)d).") % {
+        "name": dup.full_name,
+        "date": dup.birth_date.strftime("%d/%m/%Y"),
+        "id": dup.pk,
+    }
+
+
 def check_database_rules(data: BeneficiaryInput, findings: Findings, *, exclude_id: int | None = None) -> None:
     """Rules that need the database: CCCD unique among active beneficiaries, likely duplicates."""
     if data.cccd:
@@ -75,8 +83,7 @@ def check_database_rules(data: BeneficiaryInput, findings: Findings, *, exclude_
         if dup is not None:
             findings.warn(
                 "full_name",
-                _("Likely duplicate: %(name)s, born %(date)s, is already registered (no. %(id)d).")
-                % {"name": dup.full_name, "date": dup.birth_date.strftime("%d/%m/%Y"), "id": dup.pk},
+                likely_duplicate_message(dup),
                 code="likely_duplicate",
             )
 

@@ -51,6 +51,27 @@ def date_field(label, required=False, **kwargs) -> forms.DateField:
     return forms.DateField(label=label, required=required, input_formats=DATE_INPUT_FORMATS, widget=DateInput, **kwargs)
 
 
+def cccd_field(help_text) -> forms.CharField:
+    """A CCCD as typed (spaces allowed); the registry's validation checks its structure."""
+    return forms.CharField(
+        label=_("Citizen ID (CCCD)"),
+        max_length=20,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+def phone_field(help_text="") -> forms.CharField:
+    return forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+
+
 class MonthInput(forms.DateInput):
     input_type = "month"
 
@@ -246,20 +267,8 @@ class BeneficiaryForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     birth_date = date_field(_("Date of birth"), required=True)
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", _("— choose —")), *Gender.choices])
-    cccd = forms.CharField(
-        label=_("Citizen ID (CCCD)"),
-        max_length=20,
-        required=False,
-        help_text=_("12 digits. Digits 4–6 must agree with the gender and the year of birth."),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
-    phone = forms.CharField(
-        label=_("Phone"),
-        max_length=20,
-        required=False,
-        help_text=_("10-digit mobile number, e.g. 0912 345 678."),
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-    )
+    cccd = cccd_field(_("12 digits. Digits 4–6 must agree with the gender and the year of birth."))
+    phone = phone_field(_("10-digit mobile number, e.g. 0912 345 678."))
     ethnicity = forms.CharField(label=_("Ethnicity"), max_length=50, required=False, initial="Kinh")
     address = forms.CharField(label=_("Address (house, street)"), max_length=255, required=False)
     cannot_travel = forms.BooleanField(label=NEEDS_LABELS["cannot_travel"], required=False)
@@ -381,19 +390,8 @@ class RepresentativeForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     birth_date = date_field(_("Date of birth"))
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", _("— not given —")), *Gender.choices])
-    cccd = forms.CharField(
-        label=_("Citizen ID (CCCD)"),
-        max_length=20,
-        required=False,
-        help_text=_("A person already registered with this CCCD is reused."),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
-    phone = forms.CharField(
-        label=_("Phone"),
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-    )
+    cccd = cccd_field(_("A person already registered with this CCCD is reused."))
+    phone = phone_field()
     kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("— choose —")), *RepresentationKind.choices])
     relationship = forms.CharField(
         label=_("Relationship"), max_length=60, required=False, help_text=_("e.g. son, granddaughter")

@@ -318,10 +318,7 @@ def beneficiary_edit(request, pk: int):
                     full_name=d["full_name"], birth_date=d["birth_date"], commune=d["commune"], exclude_id=b.pk
                 ).first()
                 if dup is not None:
-                    duplicate = [
-                        _("Likely duplicate: %(name)s, born %(date)s, is already registered (no. %(id)d).")
-                        % {"name": dup.full_name, "date": dup.birth_date.strftime("%d/%m/%Y"), "id": dup.pk}
-                    ]
+                    duplicate = [services.likely_duplicate_message(dup)]
             if not duplicate:
                 try:
                     services.update_beneficiary(actor=user, beneficiary=b, data=data)
