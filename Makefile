@@ -1,6 +1,6 @@
 # ansinh — two commands on a fresh machine:
 #   make run    set up, migrate the embedded SQLite database, load the demo, serve on 127.0.0.1:8000
-#   make test   install test dependencies, then ruff, the migrations check and the whole pytest suite
+#   make test   install test dependencies, then ruff, mypy, the migrations check and the whole pytest suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -54,6 +54,7 @@ fmt: install
 test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -65,4 +66,4 @@ bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

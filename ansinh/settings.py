@@ -2,7 +2,8 @@
 
 Variables: DATABASE_URL (default: embedded SQLite in var/), SECRET_KEY, DEBUG,
 ALLOWED_HOSTS (comma-separated), CSRF_TRUSTED_ORIGINS, SECURE_SSL (1 when served
-over HTTPS), ANSINH_POLICY_FILE, ANSINH_DATA_DIR, TASKS_IMMEDIATE.
+over HTTPS), ANSINH_POLICY_FILE, ANSINH_DATA_DIR, TASKS_IMMEDIATE, ANSINH_API_TOKEN_DAYS,
+ANSINH_IMPORT_RETENTION_DAYS.
 """
 
 import os
@@ -205,6 +206,20 @@ TASKS = {
 }
 
 ANSINH_POLICY_FILE = Path(os.environ.get("ANSINH_POLICY_FILE", BASE_DIR / "ansinh" / "policy" / "data" / "policy.yaml"))
+# How many months before the month of its decision an allowance may start (with a recorded
+# reason); every such month becomes arrears in the payroll.
+ANSINH_MAX_BACKDATED_MONTHS = int(os.environ.get("ANSINH_MAX_BACKDATED_MONTHS", "12"))
+# The most rows one XLSX export of the beneficiary list may hold (written in the request,
+# streamed from a temporary file); a larger list is refused with a request to narrow the filter.
+ANSINH_EXPORT_MAX_ROWS = int(os.environ.get("ANSINH_EXPORT_MAX_ROWS", "20000"))
+
+# Personal API tokens expire this many days after creation unless `create_api_token --days` says
+# otherwise; there are no tokens without an end.
+ANSINH_API_TOKEN_DAYS = int(os.environ.get("ANSINH_API_TOKEN_DAYS", "90"))
+# Uploaded registry import files (they hold personal data) are deleted this many days after the
+# upload by `manage.py purge_uploads`; the job and its summary stay. Accounting records are not
+# touched by this setting (docs/retention.md).
+ANSINH_IMPORT_RETENTION_DAYS = int(os.environ.get("ANSINH_IMPORT_RETENTION_DAYS", "90"))
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,8 @@
   (or: make bench)
 
 Options are passed on: --samples N (searches per kind), --rows N (rows of the import file),
---size N (beneficiaries in the search registry). Exit status 1 when a target is missed."""
+--size N (beneficiaries in the search registry), --events N (events in the audit log).
+Exit status 1 when a target is missed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
+import bench_audit  # noqa: E402
 import bench_import  # noqa: E402
 import bench_search  # noqa: E402
 
@@ -25,11 +27,14 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=1_000_000, help="synthetic events in the audit log")
     args = parser.parse_args()
     started = time.monotonic()
     search = bench_search.main(["--size", str(args.size), "--samples", str(args.samples)])
     c.say("")
     imp = bench_import.main(["--rows", str(args.rows)])
+    c.say("")
+    audit = bench_audit.main(["--size", str(args.events)])
 
     c.say("")
     c.header("summary")
@@ -57,7 +62,17 @@ def main() -> int:
         f"peak RSS {peak:.0f} MB (target < {bench_import.TARGET_MB} MB); via the worker {imp['worker_s']:.1f} s; "
         f"re-import {imp['reimport_s']:.1f} s {imp['reimport']}"
     )
-    ok = search["ok"] and imp["ok"]
+    a = audit["results"]
+    c.say(
+        f"audit list on {audit['sizes']['events']:,} events (p95, end to end / the page's query; target query < "
+        f"{bench_audit.TARGET_QUERY_MS} ms): "
+        + "; ".join(
+            f"{k} {r['total']['p95']:.0f} / {r['query']['p95']:.0f} ms"
+            for k, r in a.items()
+            if "query" in r and "floor" not in k
+        )
+    )
+    ok = search["ok"] and imp["ok"] and audit["ok"]
     c.say(f"all targets {'met' if ok else 'NOT met'}; {time.monotonic() - started:.0f} s in all")
     return 0 if ok else 1
 

@@ -2,7 +2,11 @@
 
 Every query a user can reach is rooted here. A capability holds on the areas where the user
 has an active role carrying it, and on everything below them. Objects outside answer 404
-(the HTTP layers use `get_object_or_404` on a scoped queryset)."""
+(the HTTP layers use `get_object_or_404` on a scoped queryset).
+
+A superuser is the national system administrator: the administrative and viewing capabilities
+(`roles.ADMINISTRATOR_CAPABILITIES`) hold for them everywhere; any other capability (case work)
+only where they also hold a role carrying it."""
 
 from functools import reduce
 from operator import or_
@@ -11,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from ansinh.areas.models import Area
 
-from .roles import ROLE_CAPABILITIES, Cap
+from .roles import ADMINISTRATOR_CAPABILITIES, ROLE_CAPABILITIES, Cap
 
 _CACHE_ATTR = "_ansinh_grants"
 
@@ -35,8 +39,14 @@ def forget(user) -> None:
 
 
 def is_global(user) -> bool:
-    """Superusers see every area (the national system administrator)."""
+    """A superuser: the national system administrator, who administers and reads every area."""
     return bool(getattr(user, "is_superuser", False) and user.is_active)
+
+
+def everywhere(user, cap: str) -> bool:
+    """Whether `cap` holds in every area (and where there is no area): a superuser's
+    administrative and viewing capabilities."""
+    return cap in ADMINISTRATOR_CAPABILITIES and is_global(user)
 
 
 def roles_of(user) -> set[str]:
@@ -48,7 +58,7 @@ def capabilities(user) -> set[str]:
     for role in roles_of(user):
         caps |= ROLE_CAPABILITIES.get(role, frozenset())
     if is_global(user):
-        caps |= {c for c in vars(Cap).values() if isinstance(c, str) and "." in c}
+        caps |= ADMINISTRATOR_CAPABILITIES
     return caps
 
 
@@ -68,7 +78,7 @@ def paths_with(user, cap: str) -> list[str]:
 
 def area_q(user, cap: str, path_field: str = "area__path") -> Q | None:
     """A Q limiting `path_field` to the user's areas for `cap`; None means unrestricted."""
-    if is_global(user):
+    if everywhere(user, cap):
         return None
     paths = paths_with(user, cap)
     if not paths:
@@ -86,15 +96,16 @@ def areas_for(user, cap: str = Cap.AREAS_VIEW) -> QuerySet:
 
 
 def can_in_area(user, cap: str, area: Area | None) -> bool:
-    if area is None:
-        return is_global(user)
-    if is_global(user):
+    """`cap` holds in `area`; with no area (national data), only where it holds everywhere."""
+    if everywhere(user, cap):
         return True
+    if area is None:
+        return False
     return any(area.path.startswith(p) for p in paths_with(user, cap))
 
 
 def top_areas(user, cap: str = Cap.AREAS_VIEW) -> list[Area]:
-    if is_global(user):
+    if everywhere(user, cap):
         return list(Area.objects.filter(parent__isnull=True).order_by("tree", "name_key"))
     paths = paths_with(user, cap)
     ids = [int(p.strip("/").split("/")[-1]) for p in paths]

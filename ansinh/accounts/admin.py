@@ -1,53 +1,51 @@
-"""Administration of users, role assignments, organisation units and API tokens.
+"""Administration of users, groups, role assignments, organisation units and API tokens.
 
-Every write made here is audited inside the admin's transaction, with the same action names
-the services use (`accounts.user.created`, `accounts.role.assigned`, …). Role assignments are
-revoked, never deleted; API tokens are created by their owner (web page or command) and only
-revoked here."""
+Every write made here calls a service of `ansinh.accounts.services` with the administrator as
+the actor, so it is audited as every other write is (`accounts.user.changed` with before and
+after, …) and obeys the same rules: role assignments are revoked, never rewritten or deleted; a
+responsibility in force is ended, not deleted; a user or unit anything refers to is not deleted;
+privileges are changed only by a superuser. API tokens are created by their owner (web page or
+command) and only revoked here."""
+
+from contextvars import ContextVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ansinh.audit.services import record, snapshot
+from ansinh.core.admin import ServiceWritesMixin, adopt
 
-from . import access, services
+from . import services
 from .models import ApiToken, OrgUnit, Responsibility, RoleAssignment, User
 
 admin.site.site_header = _("Ansinh administration")
 admin.site.site_title = _("Ansinh administration")
 admin.site.index_title = _("System administration")
 
-USER_FIELDS = ["username", "full_name", "email", "phone", "is_active", "is_staff", "is_superuser"]
+PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+# The administrator changing a password: the admin builds the password form with the user alone.
+_password_actor: ContextVar = ContextVar("password_actor")
 
 
-def _diff(before: dict, after: dict) -> tuple[dict, dict]:
-    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+def _set_results(formset, new=(), changed=(), deleted=()) -> None:
+    """What `formset.save()` would have left for the admin's change message."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = list(new), list(changed), list(deleted)
 
 
-def _user_state(user: User) -> dict:
-    state = snapshot(user, USER_FIELDS)
-    state["groups"] = sorted(user.groups.values_list("name", flat=True))
-    state["user_permissions"] = sorted(user.user_permissions.values_list("codename", flat=True))
-    return state
-
-
-def _assignment_state(assignment: RoleAssignment) -> dict:
-    return {
-        "user": assignment.user.username,
-        "role": assignment.role,
-        "area": assignment.area.code or assignment.area.name,
-        "org_unit": assignment.org_unit_id,
-        "valid_from": assignment.valid_from,
-        "valid_to": assignment.valid_to,
-    }
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit=True):
+        password = self.cleaned_data["password1"] if self.cleaned_data.get("set_usable_password", True) else None
+        return services.set_user_password(actor=_password_actor.get(), user=self.user, password=password)
 
 
 class RoleAssignmentForm(forms.ModelForm):
@@ -58,6 +56,16 @@ class RoleAssignmentForm(forms.ModelForm):
     class Meta:
         model = RoleAssignment
         fields = ["role", "area", "org_unit", "valid_from", "valid_to"]
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        if self.instance.pk and not data.get("revoke") and "role" in data and "area" in data:
+            try:
+                services.check_assignment_change(self.instance, role=data["role"], area=data["area"])
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -77,7 +85,8 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ServiceWritesMixin, DjangoUserAdmin):
+    change_password_form = AuditedPasswordChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("full_name", "phone", "email")}),
@@ -127,81 +136,134 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
 
-    # --- audited writes -------------------------------------------------------------------
+    # Privileges, and superusers, are a superuser's to change (the service refuses the rest);
+    # the dates are the system's.
+    def get_readonly_fields(self, request, obj=None):
+        fields = [*super().get_readonly_fields(request, obj), "last_login", "date_joined"]
+        return fields if request.user.is_superuser else fields + PRIVILEGE_FIELDS
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    # --- writes, through the services ------------------------------------------------------
 
     def save_model(self, request, obj, form, change):
-        request._audit_user_before = _user_state(User.objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        if not change:
+            password = data.get("password1") if data.get("set_usable_password", True) else None
+            user = services.create_user(
+                actor=request.user,
+                username=obj.username,
+                full_name=obj.full_name,
+                email=obj.email,
+                phone=obj.phone,
+                password=password,
+            )
+            adopt(obj, user)
+            return
+        services.update_user(
+            actor=request.user,
+            user=obj,
+            changes={name: getattr(obj, name) for name in services.USER_FIELDS if name in form.fields},
+            groups=data["groups"] if "groups" in form.fields else None,
+            user_permissions=data["user_permissions"] if "user_permissions" in form.fields else None,
+        )
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        user = form.instance
-        before = getattr(request, "_audit_user_before", None)
-        if not change:
-            record(actor=request.user, action="accounts.user.created", obj=user, after=_user_state(user))
-            return
-        old, new = _diff(before or {}, _user_state(user))
-        if new or old:
-            record(actor=request.user, action="accounts.user.changed", obj=user, before=old, after=new)
+        # Groups and permissions were saved by update_user with the rest of the user.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not RoleAssignment:
-            return super().save_formset(request, form, formset, change)
-        originals = RoleAssignment.objects.select_related("user", "area").in_bulk(
-            [f.instance.pk for f in formset.initial_forms if f.instance.pk]
-        )
-        instances = formset.save(commit=False)
-        for assignment in instances:
-            is_new = assignment.pk is None
-            assignment.save()
-            if is_new:
-                record(
-                    actor=request.user,
-                    action="accounts.role.assigned",
-                    obj=assignment,
-                    area=assignment.area,
-                    after=_assignment_state(assignment),
-                )
+        actor, user = request.user, form.instance
+        new, changed = [], []
+        for inline in formset.forms:
+            data = getattr(inline, "cleaned_data", None)
+            if not data:
                 continue
-            old, new = _diff(_assignment_state(originals[assignment.pk]), _assignment_state(assignment))
-            if old or new:
-                record(
-                    actor=request.user,
-                    action="accounts.role.changed",
-                    obj=assignment,
-                    area=assignment.area,
-                    before=old,
-                    after=new,
+            assignment = inline.instance
+            if assignment.pk is None:
+                if inline.has_changed():
+                    new.append(
+                        services.assign_role(
+                            actor=actor,
+                            user=user,
+                            role=data["role"],
+                            area=data["area"],
+                            org_unit=data.get("org_unit"),
+                            valid_from=data.get("valid_from"),
+                            valid_to=data.get("valid_to"),
+                        )
+                    )
+            elif data.get("revoke"):
+                services.revoke_role(actor=actor, assignment=assignment)
+                changed.append((assignment, ["revoked_at"]))
+            elif inline.has_changed():
+                services.change_role_assignment(
+                    actor=actor,
+                    assignment=assignment,
+                    role=data["role"],
+                    area=data["area"],
+                    org_unit=data.get("org_unit"),
+                    valid_from=data.get("valid_from"),
+                    valid_to=data.get("valid_to"),
                 )
-        for inline_form in formset.initial_forms:
-            if getattr(inline_form, "cleaned_data", {}).get("revoke") and inline_form.instance.pk:
-                services.revoke_role(actor=request.user, assignment=inline_form.instance)
-        access.forget(form.instance)
+                changed.append((assignment, inline.changed_data))
+        _set_results(formset, new=new, changed=changed)
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            record(actor=request.user, action="accounts.user.deleted", obj=obj, before=_user_state(obj))
-            super().delete_model(request, obj)
+        services.delete_user(actor=request.user, user=obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for user in queryset:
-                record(actor=request.user, action="accounts.user.deleted", obj=user, before=_user_state(user))
-            super().delete_queryset(request, queryset)
+                services.delete_user(actor=request.user, user=user)
 
     def user_change_password(self, request, id, form_url=""):
+        token = _password_actor.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ServiceWritesMixin, DjangoGroupAdmin):
+    """Groups carry permissions for this administration: a superuser's to change."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        services.save_group(actor=request.user, group=obj, permissions=form.cleaned_data.get("permissions", []))
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        services.delete_group(actor=request.user, group=obj)
+
+    def delete_queryset(self, request, queryset):
         with transaction.atomic():
-            response = super().user_change_password(request, id, form_url)
-            changed = request.method == "POST" and response.status_code == 302
-            if changed and response.url != request.get_full_path():
-                user = User.objects.get(pk=unquote(id))
-                record(
-                    actor=request.user,
-                    action="accounts.user.password_changed",
-                    obj=user,
-                    after={"login_enabled": user.has_usable_password()},
-                )
-        return response
+            for group in queryset:
+                services.delete_group(actor=request.user, group=group)
 
 
 @admin.register(RoleAssignment)
@@ -250,6 +312,9 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
 
 
 class ResponsibilityInline(admin.TabularInline):
+    """Deleting a responsibility that has been in force ends it (its last day is yesterday);
+    one that has not started yet is removed."""
+
     model = Responsibility
     fields = ["function", "area", "valid_from", "valid_to"]
     autocomplete_fields = ["area"]
@@ -257,7 +322,7 @@ class ResponsibilityInline(admin.TabularInline):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = ["name", "short_name", "kind", "area", "active"]
     list_filter = ["kind", "active", "area__tree"]
     search_fields = ["name", "short_name", "area__name", "area__code"]
@@ -266,69 +331,62 @@ class OrgUnitAdmin(admin.ModelAdmin):
     inlines = [ResponsibilityInline]
 
     def save_model(self, request, obj, form, change):
-        before = snapshot(OrgUnit.objects.get(pk=obj.pk)) if change else {}
-        super().save_model(request, obj, form, change)
-        old, new = _diff(before, snapshot(obj))
-        if not change:
-            record(actor=request.user, action="accounts.orgunit.created", obj=obj, area=obj.area, after=new)
-        elif new or old:
-            record(
-                actor=request.user,
-                action="accounts.orgunit.changed",
-                obj=obj,
-                area=obj.area,
-                before=old,
-                after=new,
-            )
+        values = {
+            "kind": obj.kind,
+            "name": obj.name,
+            "short_name": obj.short_name,
+            "area": obj.area,
+            "active": obj.active,
+        }
+        if change:
+            services.change_org_unit(actor=request.user, unit=obj, **values)
+        else:
+            adopt(obj, services.create_org_unit(actor=request.user, **values))
 
     def save_formset(self, request, form, formset, change):
-        originals = Responsibility.objects.in_bulk([f.instance.pk for f in formset.initial_forms if f.instance.pk])
-        instances = formset.save(commit=False)
-        for resp in formset.deleted_objects:
-            record(
-                actor=request.user,
-                action="accounts.responsibility.deleted",
-                obj=resp,
-                area=resp.area,
-                before=snapshot(resp),
-            )
-            resp.delete()
-        for resp in instances:
-            is_new = resp.pk is None
-            resp.save()
-            if is_new:
-                action, (old, new) = "accounts.responsibility.assigned", ({}, snapshot(resp))
-            else:
-                action, (old, new) = (
-                    "accounts.responsibility.changed",
-                    _diff(snapshot(originals[resp.pk]), snapshot(resp)),
+        actor, unit = request.user, form.instance
+        new, changed, deleted = [], [], []
+        for inline in formset.forms:
+            data = getattr(inline, "cleaned_data", None)
+            if not data:
+                continue
+            resp = inline.instance
+            if resp.pk is not None and data.get("DELETE"):
+                if services.end_responsibility(actor=actor, responsibility=resp) is None:
+                    deleted.append(resp)
+                else:
+                    changed.append((resp, ["valid_to"]))
+            elif resp.pk is None:
+                if inline.has_changed() and not data.get("DELETE"):
+                    new.append(
+                        services.assign_responsibility(
+                            actor=actor,
+                            org_unit=unit,
+                            area=data["area"],
+                            function=data["function"],
+                            valid_from=data.get("valid_from"),
+                            valid_to=data.get("valid_to"),
+                        )
+                    )
+            elif inline.has_changed():
+                services.change_responsibility(
+                    actor=actor,
+                    responsibility=resp,
+                    area=data["area"],
+                    function=data["function"],
+                    valid_from=data.get("valid_from"),
+                    valid_to=data.get("valid_to"),
                 )
-                if not (old or new):
-                    continue
-            record(actor=request.user, action=action, obj=resp, area=resp.area, before=old or None, after=new)
+                changed.append((resp, inline.changed_data))
+        _set_results(formset, new=new, changed=changed, deleted=deleted)
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            record(
-                actor=request.user,
-                action="accounts.orgunit.deleted",
-                obj=obj,
-                area=obj.area,
-                before=snapshot(obj),
-            )
-            super().delete_model(request, obj)
+        services.delete_org_unit(actor=request.user, unit=obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for unit in queryset.select_related("area"):
-                record(
-                    actor=request.user,
-                    action="accounts.orgunit.deleted",
-                    obj=unit,
-                    area=unit.area,
-                    before=snapshot(unit),
-                )
-            super().delete_queryset(request, queryset)
+                services.delete_org_unit(actor=request.user, unit=unit)
 
 
 @admin.register(ApiToken)

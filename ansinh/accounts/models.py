@@ -14,6 +14,8 @@ from .roles import Role
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # not a column: the token an API request authenticated with (`ansinh.api.auth`), for the audit log
+    api_token: "ApiToken | None"
 
     class Meta:
         verbose_name = _("user")

@@ -28,6 +28,8 @@ class Cap:
     REGISTRY_IMPORT = "registry.import"
     REGISTRY_DECIDE = "registry.decide"
     REGISTRY_VIEW_CCCD = "registry.view_cccd"
+    # HIV-related categories: those who decide on and pay under them, never read-only roles
+    REGISTRY_VIEW_SENSITIVE = "registry.view_sensitive"
     IDENTITY_VERIFY = "identity.verify"
     PAYROLL_PREPARE = "payroll.prepare"
     PAYROLL_APPROVE = "payroll.approve"
@@ -37,9 +39,30 @@ class Cap:
     ORGS_VIEW = "orgs.view"
     USERS_MANAGE = "users.manage"
     POLICY_MANAGE = "policy.manage"
+    # Lists and contact data (issue 7): who may take the beneficiary list away as a file, and
+    # where phone numbers are shown in full (elsewhere masked: registry.privacy).
+    REGISTRY_EXPORT = "registry.export"
+    REGISTRY_VIEW_CONTACT = "registry.view_contact"
 
 
 _VIEW = {Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.AUDIT_VIEW, Cap.ORGS_VIEW}
+
+# The system administrator's capabilities: administration (users, policy, organisation data,
+# villages) and reading. They hold for the sysadmin role on its areas and for a superuser
+# everywhere (access.is_global). Case work (registering, correcting, importing, deciding,
+# verifying identity, payroll, payments) and full CCCDs are not listed: an administrator manages
+# users and settings, not cases, and a capability added later is not the administrator's
+# unless it is added here.
+ADMINISTRATOR_CAPABILITIES: frozenset[str] = frozenset(
+    _VIEW
+    | {
+        Cap.AREAS_MANAGE_VILLAGES,
+        Cap.REGISTRY_VIEW,
+        Cap.REPORTS_VIEW,
+        Cap.USERS_MANAGE,
+        Cap.POLICY_MANAGE,
+    }
+)
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.COMMUNE_OFFICER: frozenset(
@@ -51,6 +74,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.REGISTRY_IMPORT,
             Cap.REGISTRY_DECIDE,
             Cap.REGISTRY_VIEW_CCCD,
+            Cap.REGISTRY_VIEW_SENSITIVE,
         }
     ),
     Role.VILLAGE_HEAD: frozenset({Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.REGISTRY_VIEW}),
@@ -60,6 +84,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         | {
             Cap.REGISTRY_VIEW,
             Cap.REGISTRY_VIEW_CCCD,
+            Cap.REGISTRY_VIEW_SENSITIVE,
             Cap.REGISTRY_DECIDE,
             Cap.PAYROLL_PREPARE,
             Cap.REPORTS_VIEW,
@@ -69,17 +94,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.PROVIDER_STAFF: frozenset({Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.PAYMENTS_PROVIDE}),
     Role.TREASURY_VIEWER: frozenset({Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.REPORTS_VIEW}),
     Role.PROVINCE_MONITOR: frozenset(_VIEW | {Cap.REGISTRY_VIEW, Cap.REPORTS_VIEW}),
-    Role.SYSADMIN: frozenset(
-        _VIEW
-        | {
-            Cap.AREAS_MANAGE_VILLAGES,
-            Cap.REGISTRY_VIEW,
-            Cap.REPORTS_VIEW,
-            Cap.USERS_MANAGE,
-            Cap.POLICY_MANAGE,
-        }
-    ),
+    Role.SYSADMIN: ADMINISTRATOR_CAPABILITIES,
 }
+
+
+# Exporting the list: the commune officer (who keeps it), the office officer (who prepares
+# payments from it) and the province monitor (inspection lists, phones masked). Not the commune
+# police or the village head, who look people up but have no need of the whole list as a file,
+# nor the approver, treasury or provider, who work from payrolls. Phone numbers in full: the
+# two roles that contact beneficiaries about their payments.
+_LIST_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.COMMUNE_OFFICER: frozenset({Cap.REGISTRY_EXPORT, Cap.REGISTRY_VIEW_CONTACT}),
+    Role.OFFICE_OFFICER: frozenset({Cap.REGISTRY_EXPORT, Cap.REGISTRY_VIEW_CONTACT}),
+    Role.PROVINCE_MONITOR: frozenset({Cap.REGISTRY_EXPORT}),
+}
+for _role, _caps in _LIST_CAPABILITIES.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
 
 
 def capabilities_of(role: str) -> frozenset[str]:

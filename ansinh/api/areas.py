@@ -1,10 +1,14 @@
 from datetime import date
+from typing import TYPE_CHECKING, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
+from ansinh.areas.models import Level
+
+from .common import Id, responses
 
 router = Router(tags=["areas"])
 
@@ -28,7 +32,13 @@ class MeOut(Schema):
     capabilities: list[str]
 
 
-@router.get("/me", response=MeOut)
+if TYPE_CHECKING:  # an enum built from the model's choices at run time: a plain string to mypy
+    LevelValue = str
+else:
+    LevelValue = Literal[tuple(Level.values)]
+
+
+@router.get("/me", response=responses({200: MeOut}, params=False))
 def me(request):
     user = request.auth
     return {
@@ -39,8 +49,8 @@ def me(request):
     }
 
 
-@router.get("/areas", response=list[AreaOut])
-def list_areas(request, parent: int | None = None, level: str | None = None):
+@router.get("/areas", response=responses({200: list[AreaOut]}))
+def list_areas(request, parent: Id | None = None, level: LevelValue | None = None):
     qs = access.areas_for(request.auth)
     if parent is not None:
         qs = qs.filter(parent_id=parent)
@@ -52,6 +62,6 @@ def list_areas(request, parent: int | None = None, level: str | None = None):
     return list(qs.order_by("path")[:1000])
 
 
-@router.get("/areas/{area_id}", response=AreaOut)
-def get_area(request, area_id: int):
+@router.get("/areas/{area_id}", response=responses({200: AreaOut}, not_found=True))
+def get_area(request, area_id: Id):
     return get_object_or_404(access.areas_for(request.auth, Cap.AREAS_VIEW), pk=area_id)

@@ -10,16 +10,18 @@ def install_error_handlers(api) -> None:
     def on_validation_error(request, exc: ValidationError):
         if hasattr(exc, "error_dict"):
             detail = [
-                {"loc": ["body", field], "msg": " ".join(str(m) for m in messages)}
+                {"loc": ["body", field], "msg": " ".join(str(m) for m in messages), "type": "rule"}
                 for field, messages in exc.message_dict.items()
             ]
         else:
-            detail = [{"loc": ["body"], "msg": m} for m in exc.messages]
+            detail = [{"loc": ["body"], "msg": m, "type": "rule"} for m in exc.messages]
         return api.create_response(request, {"detail": detail}, status=422)
 
     @api.exception_handler(DomainError)
     def on_domain_error(request, exc: DomainError):
-        return api.create_response(request, {"detail": [{"loc": ["body"], "msg": str(exc)}]}, status=422)
+        return api.create_response(
+            request, {"detail": [{"loc": ["body"], "msg": str(exc), "type": "rule"}]}, status=422
+        )
 
     @api.exception_handler(Http404)
     def on_not_found(request, exc):

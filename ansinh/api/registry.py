@@ -20,10 +20,12 @@ from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
 from ansinh.core.text import phone_display
-from ansinh.registry import queries, services
+from ansinh.policy.models import Category
+from ansinh.registry import matching, queries, services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Representation
 
+from .common import Id, responses
 from .schemas_registry import (
     BeneficiaryFilters,
     BeneficiaryIn,
@@ -33,6 +35,8 @@ from .schemas_registry import (
     CategoryIn,
     DecisionIn,
     DecisionOut,
+    IncomingMoveOut,
+    MoveAcceptIn,
     PayeeIn,
     RepresentationIn,
     RepresentationOut,
@@ -86,18 +90,21 @@ def _category(c: BeneficiaryCategory) -> dict:
     }
 
 
-def _representation(link: Representation, full_cccd: bool) -> dict:
+def _representation(link: Representation, full_cccd: bool, person_visible: bool = True) -> dict:
+    """A representation; a person who belongs to another area (they also represent someone
+    there) is shown by name and masked CCCD only."""
     rep = link.representative
+    full_cccd = full_cccd and person_visible
     return {
         "id": link.pk,
         "representative_id": rep.pk,
         "full_name": rep.full_name,
-        "birth_date": rep.birth_date,
-        "gender": rep.gender,
+        "birth_date": rep.birth_date if person_visible else None,
+        "gender": rep.gender if person_visible else "",
         "cccd": rep.cccd if full_cccd else rep.masked_cccd,
         "cccd_masked": bool(rep.cccd) and not full_cccd,
-        "phone": rep.phone,
-        "phone_display": phone_display(rep.phone),
+        "phone": rep.phone if person_visible else "",
+        "phone_display": phone_display(rep.phone) if person_visible else "",
         "kind": link.kind,
         "relationship": link.relationship,
         "document_number": link.document_number,
@@ -108,7 +115,7 @@ def _representation(link: Representation, full_cccd: bool) -> dict:
     }
 
 
-def _item(b: Beneficiary, full_cccd: bool) -> dict:
+def _item(b: Beneficiary, full_cccd: bool, show_sensitive: bool) -> dict:
     return {
         "id": b.pk,
         "full_name": b.full_name,
@@ -128,8 +135,42 @@ def _item(b: Beneficiary, full_cccd: bool) -> dict:
         "cannot_read_vietnamese": b.cannot_read_vietnamese,
         "frail": b.frail,
         "has_issues": b.has_issues,
-        "categories": [_category(c) for c in b.current_categories],
+        "categories": [
+            _category(c)
+            for c in b.current_categories  # type: ignore[attr-defined]  # Prefetch(to_attr=...) by the callers
+            if show_sensitive or not c.category.sensitive
+        ],
     }
+
+
+def _decision(d, show_sensitive: bool) -> dict:
+    """A decision; the categories in its details without HIV-related ones for users who may not
+    see them."""
+    details = dict(d.details or {})
+    if not show_sensitive and details.get("categories"):
+        sensitive = set(Category.objects.filter(sensitive=True).values_list("code", flat=True))
+        details["categories"] = [c for c in details["categories"] if c.get("code") not in sensitive]
+    return {
+        "id": d.pk,
+        "kind": d.kind,
+        "number": d.number,
+        "signed_on": d.signed_on,
+        "effective_month": d.effective_month,
+        "reason": d.reason,
+        "death_date": d.death_date,
+        "event_date": d.event_date,
+        "backdating_reason": d.backdating_reason,
+        "note": d.note,
+        "from_commune_id": d.from_commune_id,
+        "to_commune_id": d.to_commune_id,
+        "follows_id": d.follows_id,
+        "details": details,
+        "created_at": d.created_at,
+    }
+
+
+def _person_visible(request):
+    return matching.viewer(request.auth)
 
 
 def _links(b: Beneficiary, *, include_ended: bool) -> list[Representation]:
@@ -143,15 +184,19 @@ def _detail(request, beneficiary_id: int) -> dict:
     qs = queries.beneficiaries_for(request.auth).prefetch_related(_current_categories())
     b = _beneficiary(request, beneficiary_id, qs=qs)
     full_cccd = queries.cccd_visible(request.auth)(b.area_path)
+    show_sensitive = queries.sensitive_visible(request.auth)(b.area_path)
+    person_visible = _person_visible(request)
     links = _links(b, include_ended=False)
     return {
-        **_item(b, full_cccd),
+        **_item(b, full_cccd, show_sensitive),
         "ethnicity": b.ethnicity,
         "address": b.address,
         "stop_reason": b.stop_reason,
         "death_date": b.death_date,
         "quality_issues": b.quality_issues or [],
-        "representatives": [_representation(link, full_cccd) for link in links],
+        "representatives": [
+            _representation(link, full_cccd, person_visible(link.representative.area_path)) for link in links
+        ],
         "payee_representation_id": next((link.pk for link in links if link.is_payee), None),
         "decisions": list(b.decisions.order_by("effective_month", "id")),
         "created_at": b.created_at,
@@ -199,7 +244,7 @@ def _target_area(user, commune_id: int, village_id: int | None) -> Area:
 # --- endpoints ------------------------------------------------------------------------------
 
 
-@router.get("/beneficiaries", response=BeneficiaryPage)
+@router.get("/beneficiaries", response=responses({200: BeneficiaryPage}))
 def list_beneficiaries(request, filters: Query[BeneficiaryFilters]):
     """Search the beneficiaries in the user's areas, ordered by name."""
     params = queries.SearchParams(
@@ -217,29 +262,28 @@ def list_beneficiaries(request, filters: Query[BeneficiaryFilters]):
     upto = queries.count_upto(results, cap)  # exact up to the cap: a million-row COUNT(*) is slow
     exact = upto <= cap
     count = min(upto, cap)
+    # Only the counted window (the first `cap` matches, as in the web list) is paged through: a
+    # page after it costs no query, and no request scans more than `cap` rows to skip them.
     start = (filters.page - 1) * filters.page_size
+    end = min(start + filters.page_size, count)
     rows = (
-        list(
-            results.select_related("commune", "village").prefetch_related(_current_categories())[
-                start : start + filters.page_size + 1
-            ]
-        )
-        if start < count or not exact
+        list(results.select_related("commune", "village").prefetch_related(_current_categories())[start:end])
+        if start < end
         else []
     )
-    has_next = len(rows) > filters.page_size
     visible = queries.cccd_visible(request.auth)
+    sensitive = queries.sensitive_visible(request.auth)
     return {
-        "items": [_item(b, visible(b.area_path)) for b in rows[: filters.page_size]],
+        "items": [_item(b, visible(b.area_path), sensitive(b.area_path)) for b in rows],
         "count": count,
         "count_exact": exact,
         "page": filters.page,
-        "pages": max(1, math.ceil((count if exact else count + 1) / filters.page_size)),
-        "has_next": has_next,
+        "pages": max(1, math.ceil(count / filters.page_size)),
+        "has_next": end < count,
     }
 
 
-@router.post("/beneficiaries", response={201: BeneficiaryOut})
+@router.post("/beneficiaries", response=responses({201: BeneficiaryOut}, body=True, forbidden=True, not_found=True))
 def create_beneficiary(request, payload: BeneficiaryIn):
     """Register a beneficiary with categories, the start decision and representatives.
     A likely duplicate (same name and date of birth in the province) is refused unless
@@ -254,26 +298,30 @@ def create_beneficiary(request, payload: BeneficiaryIn):
     return Status(201, _detail(request, b.pk))
 
 
-@router.get("/beneficiaries/{beneficiary_id}", response=BeneficiaryOut)
-def get_beneficiary(request, beneficiary_id: int):
+@router.get("/beneficiaries/{beneficiary_id}", response=responses({200: BeneficiaryOut}, not_found=True))
+def get_beneficiary(request, beneficiary_id: Id):
     return _detail(request, beneficiary_id)
 
 
-@router.patch("/beneficiaries/{beneficiary_id}", response=BeneficiaryOut)
-def update_beneficiary(request, beneficiary_id: int, payload: BeneficiaryPatch):
+@router.patch(
+    "/beneficiaries/{beneficiary_id}",
+    response=responses({200: BeneficiaryOut}, body=True, forbidden=True, not_found=True),
+)
+def update_beneficiary(request, beneficiary_id: Id, payload: BeneficiaryPatch):
     """Correct identity, contact and needs fields; only the fields sent change."""
     b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
     data = _current_input(b)
-    for name, value in payload.dict(exclude_unset=True).items():
+    for name, value in payload.dict(exclude_unset=True, exclude={"accept_duplicate"}).items():
         setattr(data, name, value)
-    services.update_beneficiary(actor=request.auth, beneficiary=b, data=data)
+    services.update_beneficiary(actor=request.auth, beneficiary=b, data=data, accept_duplicate=payload.accept_duplicate)
     return _detail(request, b.pk)
 
 
-@router.get("/beneficiaries/{beneficiary_id}/decisions", response=list[DecisionOut])
-def list_decisions(request, beneficiary_id: int):
+@router.get("/beneficiaries/{beneficiary_id}/decisions", response=responses({200: list[DecisionOut]}, not_found=True))
+def list_decisions(request, beneficiary_id: Id):
     b = _beneficiary(request, beneficiary_id)
-    return list(b.decisions.order_by("effective_month", "id"))
+    show = queries.sensitive_visible(request.auth)(b.area_path)
+    return [_decision(d, show) for d in b.decisions.order_by("effective_month", "id")]
 
 
 def _move_areas(payload: DecisionIn) -> tuple[Area | None, Area | None]:
@@ -289,8 +337,11 @@ def _move_areas(payload: DecisionIn) -> tuple[Area | None, Area | None]:
     return to_commune, to_village
 
 
-@router.post("/beneficiaries/{beneficiary_id}/decisions", response={201: DecisionOut})
-def create_decision(request, beneficiary_id: int, payload: DecisionIn):
+@router.post(
+    "/beneficiaries/{beneficiary_id}/decisions",
+    response=responses({201: DecisionOut}, body=True, forbidden=True, not_found=True),
+)
+def create_decision(request, beneficiary_id: Id, payload: DecisionIn):
     """Record a signed decision (start, adjust, suspend, resume, stop, move) and apply it from
     its effective month. A stop on death takes effect from the month after death."""
     b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_DECIDE)
@@ -304,32 +355,48 @@ def create_decision(request, beneficiary_id: int, payload: DecisionIn):
         effective_month=payload.effective_month,
         reason=payload.reason,
         death_date=payload.death_date,
+        event_date=payload.event_date,
+        backdating_reason=payload.backdating_reason,
         to_commune=to_commune,
         to_village=to_village,
         categories=_categories(payload.categories) if payload.categories is not None else None,
         note=payload.note,
     )
-    return Status(201, decision)
+    return Status(201, _decision(decision, queries.sensitive_visible(request.auth)(b.area_path)))
 
 
-@router.get("/beneficiaries/{beneficiary_id}/representatives", response=list[RepresentationOut])
-def list_representatives(request, beneficiary_id: int, include_ended: bool = False):
+@router.get(
+    "/beneficiaries/{beneficiary_id}/representatives",
+    response=responses({200: list[RepresentationOut]}, not_found=True),
+)
+def list_representatives(request, beneficiary_id: Id, include_ended: bool = False):
     b = _beneficiary(request, beneficiary_id)
     full_cccd = queries.cccd_visible(request.auth)(b.area_path)
-    return [_representation(link, full_cccd) for link in _links(b, include_ended=include_ended)]
+    visible = _person_visible(request)
+    return [
+        _representation(link, full_cccd, visible(link.representative.area_path))
+        for link in _links(b, include_ended=include_ended)
+    ]
 
 
-@router.post("/beneficiaries/{beneficiary_id}/representatives", response={201: RepresentationOut})
-def add_representative(request, beneficiary_id: int, payload: RepresentationIn):
+@router.post(
+    "/beneficiaries/{beneficiary_id}/representatives",
+    response=responses({201: RepresentationOut}, body=True, forbidden=True, not_found=True),
+)
+def add_representative(request, beneficiary_id: Id, payload: RepresentationIn):
     """Link a guardian or authorised person; a person already known by CCCD is reused."""
     b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
     link = services.add_representation(actor=request.auth, beneficiary=b, data=_representation_input(payload))
     link = Representation.objects.select_related("representative").get(pk=link.pk)
-    return Status(201, _representation(link, queries.cccd_visible(request.auth)(b.area_path)))
+    visible = _person_visible(request)(link.representative.area_path)
+    return Status(201, _representation(link, queries.cccd_visible(request.auth)(b.area_path), visible))
 
 
-@router.post("/beneficiaries/{beneficiary_id}/payee", response=list[RepresentationOut])
-def set_payee(request, beneficiary_id: int, payload: PayeeIn):
+@router.post(
+    "/beneficiaries/{beneficiary_id}/payee",
+    response=responses({200: list[RepresentationOut]}, body=True, forbidden=True, not_found=True),
+)
+def set_payee(request, beneficiary_id: Id, payload: PayeeIn):
     """Make one of the current representatives the payee, or (null) the beneficiary themself."""
     b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
     link = None
@@ -339,13 +406,69 @@ def set_payee(request, beneficiary_id: int, payload: PayeeIn):
             raise ValidationError({"representation_id": _("This representative does not act for the beneficiary.")})
     services.set_payee(actor=request.auth, beneficiary=b, representation=link)
     full_cccd = queries.cccd_visible(request.auth)(b.area_path)
-    return [_representation(x, full_cccd) for x in _links(b, include_ended=False)]
+    visible = _person_visible(request)
+    return [_representation(x, full_cccd, visible(x.representative.area_path)) for x in _links(b, include_ended=False)]
 
 
-@router.delete("/beneficiaries/{beneficiary_id}/representatives/{representation_id}", response={204: None})
-def end_representative(request, beneficiary_id: int, representation_id: int):
+@router.delete(
+    "/beneficiaries/{beneficiary_id}/representatives/{representation_id}",
+    response=responses({204: None}, forbidden=True, not_found=True),
+)
+def end_representative(request, beneficiary_id: Id, representation_id: Id):
     """End a representation (it stays in the history; the person is no longer paid for them)."""
     b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
     link = get_object_or_404(b.representations.select_related("beneficiary__commune"), pk=representation_id)
     services.end_representation(actor=request.auth, representation=link)
     return Status(204, None)
+
+
+# --- moves between communes ---------------------------------------------------------------------
+
+
+def _incoming(m) -> dict:
+    b = m.beneficiary
+    return {
+        "id": m.pk,
+        "number": m.number,
+        "signed_on": m.signed_on,
+        "effective_month": m.effective_month,
+        "full_name": b.full_name,
+        "birth_year": b.birth_date.year,
+        "cccd": b.masked_cccd,
+        "from_commune": {"id": m.from_commune.pk, "name": m.from_commune.name},
+        "to_commune": {"id": m.to_commune.pk, "name": m.to_commune.name},
+    }
+
+
+@router.get("/moves/incoming", response=responses({200: list[IncomingMoveOut]}, params=False))
+def list_incoming_moves(request):
+    """People whose old commune decided a move to one of the user's communes, waiting for the
+    new commune's decision that continues their allowance."""
+    return [_incoming(m) for m in queries.incoming_moves_for(request.auth)[:500]]
+
+
+@router.post(
+    "/moves/{move_id}/accept", response=responses({201: DecisionOut}, body=True, forbidden=True, not_found=True)
+)
+def accept_move(request, move_id: Id, payload: MoveAcceptIn):
+    """The new commune's start decision for a move: the allowance continues from the month the
+    old commune stopped it, and the person's record moves to the new commune."""
+    move = get_object_or_404(queries.incoming_moves_for(request.auth), pk=move_id)
+    to_commune = move.to_commune
+    assert to_commune is not None  # a move decision names the commune it goes to (services.record_decision)
+    if not access.can_in_area(request.auth, Cap.REGISTRY_DECIDE, to_commune):
+        raise _deny()
+    village = None
+    if payload.village_id is not None:
+        village = Area.objects.filter(pk=payload.village_id, parent=to_commune, level=Level.VILLAGE).first()
+        if village is None:
+            raise ValidationError({"village_id": _("The village does not belong to the commune.")})
+    decision = services.accept_move(
+        actor=request.auth,
+        move=move,
+        number=payload.number,
+        signed_on=payload.signed_on,
+        village=village,
+        note=payload.note,
+    )
+    return Status(201, _decision(decision, queries.sensitive_visible(request.auth)(to_commune.path)))

@@ -1,41 +1,45 @@
-"""Administration of the area tree: search and filters, audited edits.
+"""Administration of the area tree: search and filters; every write through the area services
+(audited with before/after, the administrator as actor).
 
 The official trees are loaded by command; here an administrator corrects names, codes and
 validity. A unit's place in the tree (tree, level, parent) is fixed once created, because the
-materialised paths of everything below it depend on it."""
+materialised paths of everything below it depend on it; a unit anything refers to is not
+deleted (its validity is ended instead)."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ansinh.audit.services import record, snapshot
+from ansinh.core.admin import ServiceWritesMixin, adopt
 from ansinh.core.text import search_key
 
+from . import services
 from .models import Area
 
-AUDITED_FIELDS = [
-    "tree",
-    "level",
-    "code",
-    "name",
-    "division_type",
-    "parent",
-    "valid_from",
-    "valid_to",
-    "source",
-]
 
+class AreaForm(forms.ModelForm):
+    class Meta:
+        model = Area
+        fields = services.AREA_FIELDS
 
-def _diff(before: dict, after: dict) -> tuple[dict, dict]:
-    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        if self.instance.pk is None and data.get("tree") and data.get("level"):
+            try:
+                services.check_place(data["tree"], data["level"], data.get("parent"))
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
 
 
 class ChildInline(admin.TabularInline):
     model = Area
     fk_name = "parent"
-    fields = ["name", "division_type", "level", "code"]
+    fields = ("name", "division_type", "level", "code")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -51,7 +55,8 @@ class ChildInline(admin.TabularInline):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(ServiceWritesMixin, admin.ModelAdmin):
+    form = AreaForm
     list_display = ["__str__", "level", "code", "tree", "parent", "valid_from", "valid_to"]
     list_filter = ["tree", "level", "division_type"]
     search_fields = ["name", "name_key", "code"]
@@ -74,33 +79,24 @@ class AreaAdmin(admin.ModelAdmin):
         return [*fixed, "tree", "level", "parent"] if obj is not None else fixed
 
     def save_model(self, request, obj, form, change):
-        before = snapshot(Area.objects.get(pk=obj.pk), AUDITED_FIELDS) if change else {}
-        super().save_model(request, obj, form, change)
-        old, new = _diff(before, snapshot(obj, AUDITED_FIELDS))
-        if not change:
-            record(actor=request.user, action="areas.area.created", obj=obj, area=obj, after=new)
-        elif old or new:
-            record(actor=request.user, action="areas.area.changed", obj=obj, area=obj, before=old, after=new)
+        values = {
+            "name": obj.name,
+            "code": obj.code,
+            "division_type": obj.division_type,
+            "valid_from": obj.valid_from,
+            "valid_to": obj.valid_to,
+            "source": obj.source,
+        }
+        if change:
+            services.change_area(actor=request.user, area=obj, **values)
+        else:
+            area = services.create_area(actor=request.user, tree=obj.tree, level=obj.level, parent=obj.parent, **values)
+            adopt(obj, area)
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            record(
-                actor=request.user,
-                action="areas.area.deleted",
-                obj=obj,
-                area=obj.parent,
-                before=snapshot(obj, AUDITED_FIELDS),
-            )
-            super().delete_model(request, obj)
+        services.delete_area(actor=request.user, area=obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for area in queryset.select_related("parent"):
-                record(
-                    actor=request.user,
-                    action="areas.area.deleted",
-                    obj=area,
-                    area=area.parent,
-                    before=snapshot(area, AUDITED_FIELDS),
-                )
-            super().delete_queryset(request, queryset)
+                services.delete_area(actor=request.user, area=area)

@@ -88,7 +88,7 @@ class Area(models.Model):
     def save(self, *args, **kwargs):
         self.name_key = search_key(self.name)
         super().save(*args, **kwargs)
-        new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+        new_path = (self.parent.path if self.parent is not None else "/") + f"{self.pk}/"
         if new_path != self.path:
             self.path = new_path
             self.depth = new_path.count("/") - 2

@@ -19,9 +19,11 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
-from ansinh.audit.services import record, snapshot
+from ansinh.audit.services import diff, record, snapshot
+from ansinh.core.references import referenced_by
 from ansinh.core.text import normalize_name, search_key
 
+from .copies import essential_moves, repath_copies
 from .models import CURRENT_START, LEGACY_END, Area, Level, Tree
 
 LEGACY_DATA = Path(__file__).parent / "data" / "vietnam-provinces-0.6.0-nested-divisions.json.gz"
@@ -39,7 +41,7 @@ CURRENT_TYPES = {
     "đặc khu": "Đặc khu",
 }
 LOADED_LEVELS = (Level.PROVINCE, Level.DISTRICT, Level.COMMUNE)
-CODE_WIDTH = {Level.PROVINCE: 2, Level.DISTRICT: 3, Level.COMMUNE: 5}
+CODE_WIDTH: dict[str, int] = {Level.PROVINCE: 2, Level.DISTRICT: 3, Level.COMMUNE: 5}
 
 # Kinds of village-level units (stored in `division_type`).
 VILLAGE_KINDS = ("Thôn", "Khóm", "Ấp", "Tổ dân phố", "Bản", "Buôn", "Làng", "Xóm", "Sóc", "Plei", "Phum")
@@ -160,6 +162,7 @@ def _sync_tree(
     existing = {a.code: a for a in Area.objects.filter(tree=tree).exclude(code="").exclude(level=Level.VILLAGE)}
     by_code: dict[str, Area] = {}
     moved_communes: list[Area] = []
+    moved_paths: dict[str, str] = {}  # old path -> new path of every existing row that moved
     counts: dict[str, dict[str, int]] = {}
 
     for level in LOADED_LEVELS:
@@ -213,9 +216,11 @@ def _sync_tree(
             area = by_code[unit.code]
             path = (by_code[unit.parent_code].path if unit.parent_code else "/") + f"{area.pk}/"
             if area.path != path:
+                if area.pk not in new_ids:  # an existing row whose place in the tree changed
+                    moved_paths[area.path] = path
                 area.path, area.depth = path, path.count("/") - 2
                 repathed.append(area)
-                if area.pk not in new_ids:  # an existing row whose place in the tree changed
+                if area.pk not in new_ids:
                     updated_ids.add(area.pk)
                     if level == Level.COMMUNE:
                         moved_communes.append(area)
@@ -228,6 +233,7 @@ def _sync_tree(
         }
 
     _repath_villages(moved_communes)
+    _repath_copies(moved_paths)
     return counts
 
 
@@ -236,6 +242,28 @@ def _repath_villages(communes: list[Area]) -> None:
     ids = [c.pk for c in communes]
     for start in range(0, len(ids), CHUNK):
         _store_paths(list(Area.objects.filter(level=Level.VILLAGE, parent_id__in=ids[start : start + CHUNK])))
+
+
+def _repath_copies(moved_paths: dict[str, str]) -> None:
+    """The rows that copy a moved area's path (beneficiaries, representatives, import jobs, audit
+    events …) follow it, set-based, in this transaction; one summary event says what moved and
+    how many rows followed. Villages never change commune in a load, so their moves are implied
+    by their commune's."""
+    moves = essential_moves(moved_paths)
+    if not moves:
+        return
+    rows = repath_copies(moves)
+    record(
+        actor=None,
+        action="areas.paths.updated",
+        after={
+            "moves": [
+                {"area": int(old.strip("/").split("/")[-1]), "from": old, "to": new}
+                for old, new in sorted(moves.items())
+            ],
+            "rows": rows,
+        },
+    )
 
 
 def _store_paths(areas: list[Area]) -> None:
@@ -331,7 +359,8 @@ def _village_name(name: str, kind: str) -> str:
             name = " ".join(words[kind_words:])
     if not name:
         raise ValidationError(_("A village needs a name."), code="required")
-    if len(name) > Area._meta.get_field("name").max_length:
+    max_length = Area._meta.get_field("name").max_length
+    if max_length is not None and len(name) > max_length:
         raise ValidationError(_("This village name is too long."), code="max_length")
     return name
 
@@ -393,6 +422,7 @@ def rename_village(*, actor, village: Area, name: str) -> Area:
     if name == village.name:
         return village
     commune = village.parent
+    assert commune is not None  # a village always hangs under its commune
     _refuse_duplicate(commune, name, exclude_pk=village.pk)
     before = {"name": village.name}
     village.name = name
@@ -410,3 +440,123 @@ def rename_village(*, actor, village: Area, name: str) -> Area:
         after={"name": name},
     )
     return village
+
+
+# --- corrections by an administrator ---------------------------------------------------------
+
+# The fields an administrator's change of an area is audited with.
+AREA_FIELDS = ["tree", "level", "code", "name", "division_type", "parent", "valid_from", "valid_to", "source"]
+# The level a unit's parent has, per tree (None: a root).
+PARENT_LEVEL: dict[tuple[str, str], str | None] = {
+    (Tree.LEGACY, Level.PROVINCE): None,
+    (Tree.LEGACY, Level.DISTRICT): Level.PROVINCE,
+    (Tree.LEGACY, Level.COMMUNE): Level.DISTRICT,
+    (Tree.CURRENT, Level.PROVINCE): None,
+    (Tree.CURRENT, Level.COMMUNE): Level.PROVINCE,
+    (Tree.LEGACY, Level.VILLAGE): Level.COMMUNE,
+    (Tree.CURRENT, Level.VILLAGE): Level.COMMUNE,
+}
+
+
+def _tidy(name: str) -> str:
+    """NFC and single spaces; official capitalisation ("Cư M’gar") is kept."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", name or "")).strip()
+
+
+def check_place(tree: str, level: str, parent: Area | None) -> None:
+    """Where a unit of `level` may hang in `tree` (ValidationError keyed by field otherwise)."""
+    if (tree, level) not in PARENT_LEVEL:
+        raise ValidationError({"level": _("This tree has no units of this level.")}, code="level")
+    expected = PARENT_LEVEL[(tree, level)]
+    if expected is None and parent is not None:
+        raise ValidationError({"parent": _("A province has no parent unit.")}, code="parent")
+    if expected is not None and (parent is None or parent.level != expected or parent.tree != tree):
+        message = _("The parent must be a unit of level “%(level)s” in the same tree.")
+        raise ValidationError({"parent": message % {"level": Level(expected).label}}, code="parent")
+
+
+@transaction.atomic
+def create_area(
+    *,
+    actor,
+    tree: str,
+    level: str,
+    name: str,
+    parent: Area | None = None,
+    code: str = "",
+    division_type: str = "",
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    source: str = "",
+) -> Area:
+    """A province, district or commune added by hand (the official trees come from `load_areas`),
+    placed where its tree has that level. A village is created as `create_village` does (its
+    validity is the commune's)."""
+    check_place(tree, level, parent)
+    if level == Level.VILLAGE:
+        assert parent is not None  # check_place refused a village without its commune
+        return create_village(actor=actor, commune=parent, name=name, kind=division_type)
+    area = Area(
+        tree=tree,
+        level=level,
+        code=code.strip(),
+        name=_tidy(name),
+        name_key=search_key(name),
+        division_type=division_type.strip(),
+        parent=parent,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        source=source,
+    )
+    area.full_clean(exclude=["path"])
+    area.save()
+    record(actor=actor, action="areas.area.created", obj=area, area=area, after=snapshot(area, AREA_FIELDS))
+    return area
+
+
+@transaction.atomic
+def change_area(
+    *,
+    actor,
+    area: Area,
+    name: str,
+    code: str = "",
+    division_type: str = "",
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    source: str = "",
+) -> Area:
+    """Correct a unit's name, code, type, validity or source. Its place in the tree (tree, level,
+    parent) is fixed: the materialised paths of everything below it depend on it. A village's
+    name follows the village rules (normalised, unique in its commune)."""
+    current = Area.objects.select_for_update().get(pk=area.pk)
+    before = snapshot(current, AREA_FIELDS)
+    if current.level == Level.VILLAGE:
+        division_type = _village_kind(division_type)
+        name = _village_name(name, division_type)
+        _refuse_duplicate(current.parent, name, exclude_pk=current.pk)
+    name = _tidy(name)
+    current.name, current.name_key = name, search_key(name)
+    current.code, current.division_type = code.strip(), division_type.strip()
+    current.valid_from, current.valid_to, current.source = valid_from, valid_to, source
+    current.full_clean(exclude=["path"])
+    old, new = diff(before, snapshot(current, AREA_FIELDS))
+    if old or new:
+        current.save()
+        record(actor=actor, action="areas.area.changed", obj=current, area=current, before=old, after=new)
+    return current
+
+
+@transaction.atomic
+def delete_area(*, actor, area: Area) -> None:
+    """Delete a unit nothing refers to (no units below it, no people, roles or log entries);
+    any other is ended by its validity instead (ValidationError)."""
+    refs = referenced_by(area)
+    if refs:
+        raise ValidationError(
+            _("%(area)s cannot be deleted: %(refs)s refer to it. Set an end of validity instead.")
+            % {"area": area.full_name, "refs": ", ".join(refs)},
+            code="referenced",
+        )
+    record(actor=actor, action="areas.area.deleted", obj=area, area=area.parent, before=snapshot(area, AREA_FIELDS))
+    area.delete()

@@ -14,7 +14,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ["area"]
     date_hierarchy = "at"
     show_full_result_count = False
-    fields = [
+    fields = (
         "at",
         "actor",
         "actor_label",
@@ -29,7 +29,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "after",
         "note",
         "changes",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):

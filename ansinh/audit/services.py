@@ -110,3 +110,10 @@ def record_many(events: list[AuditEvent], batch_size: int = 2000) -> None:
 
 def history(obj: models.Model):
     return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related("actor")
+
+
+def diff(before: dict, after: dict) -> tuple[dict, dict]:
+    """The keys whose values differ, as (before, after) restricted to them: what an audit event
+    of a change stores."""
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}

@@ -15,11 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 from operator import attrgetter
+from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.fields import AutoFieldMixin, Field
 
 BATCH = 5000
+
+M = TypeVar("M", bound=models.Model)
 
 # Field classes (exactly these, not subclasses) whose get_db_prep_save returns a value of the
 # listed types unchanged (Django 5.2: CharField/TextField.to_python keeps a str, BooleanField a
@@ -53,11 +56,11 @@ def _writer(field: Field, db):
     if type(field) is models.DateTimeField:
         # an aware datetime (auto_now_add, timezone.now) passes DateTimeField.get_prep_value
         # and PostgreSQL's adapt_datetimefield_value unchanged; a naive one gets Django's warning
-        def value(obj):
+        def aware_value(obj):
             v = read(obj)
             return v if type(v) is dt.datetime and v.tzinfo is not None else prep(v, connection=db)
 
-        return value
+        return aware_value
 
     def value(obj):
         v = read(obj)
@@ -66,7 +69,7 @@ def _writer(field: Field, db):
     return value
 
 
-def _copy_ready(model: type[models.Model], objs: list[models.Model]) -> bool:
+def _copy_ready(model: type[M], objs: list[M]) -> bool:
     meta = model._meta
     return (
         isinstance(meta.pk, AutoFieldMixin)
@@ -76,12 +79,12 @@ def _copy_ready(model: type[models.Model], objs: list[models.Model]) -> bool:
     )
 
 
-def insert_rows(model: type[models.Model], objs: list[models.Model], *, batch_size: int = BATCH) -> list[models.Model]:
+def insert_rows(model: type[M], objs: list[M], *, batch_size: int = BATCH) -> list[M]:
     """Insert unsaved instances of `model` and return them (with their pk). PostgreSQL: one
     `nextval` query and one COPY per batch of `batch_size` rows; elsewhere bulk_create."""
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: no per-thread proxy per value
     if db.vendor != "postgresql" or len(objs) < 2 or not _copy_ready(model, objs):
-        return model.objects.bulk_create(objs, batch_size=batch_size)
+        return model._default_manager.bulk_create(objs, batch_size=batch_size)
     from psycopg import sql
 
     meta = model._meta
@@ -98,7 +101,8 @@ def insert_rows(model: type[models.Model], objs: list[models.Model], *, batch_si
                 [meta.db_table, meta.pk.column, len(batch)],
             )
             for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
-                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                # what bulk_create does first; a private method, not in django-stubs
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
                 obj.pk = pk
             with cursor.cursor.copy(statement) as copy:
                 for obj in batch:

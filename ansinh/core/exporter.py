@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from typing import IO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,7 +27,12 @@ def header_cells(ws, headers: Sequence[str]) -> list:
     return cells
 
 
-def to_xlsx(*, title: str, headers: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int] = ()) -> bytes:
+def write_xlsx(
+    out: IO[bytes], *, title: str, headers: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int] = ()
+) -> None:
+    """Write the sheet into `out` (a file, e.g. a temporary one): openpyxl's write-only mode
+    keeps the rows in a temporary file of its own until the zip is written, so memory stays
+    bounded whatever the number of rows."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     for i, width in enumerate(widths):
@@ -35,8 +41,12 @@ def to_xlsx(*, title: str, headers: Sequence[str], rows: Iterable[Sequence], wid
     ws.append(header_cells(ws, headers))
     for row in rows:
         ws.append(list(row))
-    out = io.BytesIO()
     wb.save(out)
+
+
+def to_xlsx(*, title: str, headers: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int] = ()) -> bytes:
+    out = io.BytesIO()
+    write_xlsx(out, title=title, headers=headers, rows=rows, widths=widths)
     return out.getvalue()
 
 

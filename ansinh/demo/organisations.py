@@ -10,7 +10,13 @@ from django.db import transaction
 
 from ansinh.accounts.models import Function, OrgKind, OrgUnit, RoleAssignment, User
 from ansinh.accounts.roles import Role
-from ansinh.accounts.services import assign_responsibility, assign_role, create_org_unit, create_user
+from ansinh.accounts.services import (
+    assign_responsibility,
+    assign_role,
+    create_org_unit,
+    create_user,
+    update_user,
+)
 from ansinh.areas.models import Area, Level, Tree
 
 DEMO_PASSWORD = "ansinh-demo-2026"
@@ -126,9 +132,8 @@ def load_users() -> list[DemoLogin]:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = create_user(actor=None, username=username, full_name=full_name, password=DEMO_PASSWORD)
-        if role == Role.SYSADMIN and not (user.is_staff and user.is_superuser):
-            user.is_staff = user.is_superuser = True
-            user.save(update_fields=["is_staff", "is_superuser"])
+        if role == Role.SYSADMIN:  # audited (accounts.user.changed) the first time only
+            user = update_user(actor=None, user=user, changes={"is_staff": True, "is_superuser": True})
         if not RoleAssignment.objects.filter(user=user, role=role, area=area, revoked_at__isnull=True).exists():
             assign_role(actor=None, user=user, role=role, area=area)
         logins.append(DemoLogin(username, full_name, Role(role).label, area.full_name))

@@ -1,7 +1,8 @@
 """Admin for policy data. Every save and delete goes through the audited services
 (`policy.<model>.changed` with before/after); each change form shows the object's audit history.
 Sources and confidence labels are shown in every list. Changing policy needs the Django model
-permission and the `policy.manage` capability."""
+permission and the `policy.manage` capability in the province of the row (national rows,
+programmes and categories: global administrators), as `services.can_manage` decides."""
 
 from django.contrib import admin
 from django.db import transaction
@@ -10,11 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
+from ansinh.areas.models import Level
 from ansinh.audit.services import history
 from ansinh.core.money import format_vnd
 
 from .models import Category, CoefficientRule, FixedAmount, Programme, StandardLevel
-from .services import delete_audited, save_audited
+from .services import can_manage, delete_audited, province_of, save_audited
 
 HISTORY_LIMIT = 50
 
@@ -23,18 +25,24 @@ class AuditedPolicyAdmin(admin.ModelAdmin):
     readonly_fields = ("history",)
     list_per_page = 100
 
-    # -- permissions --
-    def _may_manage(self, request) -> bool:
+    # -- permissions: the services' rule (`can_manage`), for the row's own province --
+    national_only = True  # programmes and categories: no province, global administrators only
+
+    def _may_manage(self, request, obj=None) -> bool:
+        if obj is not None:
+            return can_manage(request.user, province_of(obj))
+        if self.national_only:
+            return can_manage(request.user, None)
         return access.has_cap(request.user, Cap.POLICY_MANAGE)
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and self._may_manage(request)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._may_manage(request)
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._may_manage(request)
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
 
     # -- audited writes --
     def save_model(self, request, obj, form, change):
@@ -120,6 +128,16 @@ class CategoryAdmin(AuditedPolicyAdmin):
 
 class EffectiveDatedAdmin(AuditedPolicyAdmin):
     date_hierarchy = "effective_from"
+    national_only = False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A user who is not a global administrator chooses among the provinces where they hold
+        `policy.manage`, and must choose one (national values are not theirs)."""
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "province" and not access.is_global(request.user):
+            field.queryset = access.areas_for(request.user, Cap.POLICY_MANAGE).filter(level=Level.PROVINCE)
+            field.required = True
+        return field
 
     @admin.display(description=_("province"), ordering="province__name")
     def province_or_national(self, obj):

@@ -173,7 +173,7 @@ class StandardLevel(EffectiveDated):
         ]
 
     def __str__(self) -> str:
-        where = self.province.name if self.province_id else _("national")
+        where = self.province.name if self.province is not None else _("national")
         return f"{self.programme.code} {where} {self.period_label()}: {self.amount:,}".replace(",", ".")
 
     def clean(self):
@@ -236,7 +236,7 @@ class CoefficientRule(EffectiveDated):
             parts.append(self.condition)
         if self.age_from is not None or self.age_to is not None:
             parts.append(f"age {self.age_from if self.age_from is not None else 0}–{self.age_to or ''}")
-        if self.province_id:
+        if self.province is not None:
             parts.append(self.province.name)
         parts.append(self.period_label())
         return " ".join(parts)
@@ -285,7 +285,7 @@ class FixedAmount(EffectiveDated):
         ]
 
     def __str__(self) -> str:
-        where = f" {self.province.name}" if self.province_id else ""
+        where = f" {self.province.name}" if self.province is not None else ""
         return f"{self.category.code} {self.key}{where} {self.period_label()}"
 
     @property

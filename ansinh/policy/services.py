@@ -7,10 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from ansinh.accounts import access
+from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area
 from ansinh.audit.services import record, snapshot
 
@@ -40,6 +42,30 @@ AUDIT_NAMES: dict[type[models.Model], str] = {
 
 def _action(obj: models.Model, verb: str) -> str:
     return f"policy.{AUDIT_NAMES.get(type(obj), obj._meta.model_name)}.{verb}"
+
+
+# --- who may change policy -----------------------------------------------------------------------
+
+
+def province_of(obj: models.Model) -> Area | None:
+    """The province a policy row belongs to; None for national rows, programmes and categories."""
+    return getattr(obj, "province", None) if hasattr(obj, "province_id") else None
+
+
+def can_manage(actor, province: Area | None) -> bool:
+    """A province's values: a user with `policy.manage` in that province. National values,
+    programmes and categories: global administrators only. The system (`actor=None`: the
+    policy file loader, commands) may change everything."""
+    if actor is None:
+        return True
+    if province is None:
+        return access.is_global(actor)
+    return access.can_in_area(actor, Cap.POLICY_MANAGE, province)
+
+
+def _require_manage(actor, province: Area | None) -> None:
+    if not can_manage(actor, province):
+        raise PermissionDenied(_("You may not change the policy values of this province."))
 
 
 # --- loading the policy file -------------------------------------------------------------------
@@ -186,6 +212,7 @@ def set_standard_level(
     another period of the same series. Audited as `policy.standard_level.set`."""
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("amount must be whole đồng (int)")
+    _require_manage(actor, province)
     programme = _programme(programme)
     series = StandardLevel.objects.select_for_update().filter(programme=programme, province=province)
     previous = series.filter(effective_to__isnull=True, effective_from__lt=effective_from).first()
@@ -232,6 +259,7 @@ def set_coefficient_override(
         raise ValidationError(_("A coefficient override needs a province."))
     if not isinstance(value, Decimal):
         raise TypeError("coefficients must be Decimal")
+    _require_manage(actor, province)
     category = _category(category)
     national = (
         CoefficientRule.objects.filter(category=category, province__isnull=True, condition=condition)
@@ -269,11 +297,15 @@ def set_coefficient_override(
 
 @transaction.atomic
 def save_audited(*, actor, obj: models.Model) -> models.Model:
-    """Save an edited (or new) policy object and audit it as `policy.<model>.changed`."""
+    """Save an edited (or new) policy object and audit it as `policy.<model>.changed`. The actor
+    must be allowed to manage both the province the row was in and the one it is in now."""
     before = None
     if obj.pk is not None:
         current = type(obj).objects.select_for_update().filter(pk=obj.pk).first()
+        if current is not None:
+            _require_manage(actor, province_of(current))
         before = snapshot(current) if current is not None else None
+    _require_manage(actor, province_of(obj))
     obj.save()
     record(actor=actor, action=_action(obj, "changed"), obj=obj, before=before, after=snapshot(obj))
     return obj
@@ -282,6 +314,8 @@ def save_audited(*, actor, obj: models.Model) -> models.Model:
 @transaction.atomic
 def delete_audited(*, actor, obj: models.Model) -> None:
     """Delete a policy object and audit it as `policy.<model>.changed` (after = empty)."""
+    current = type(obj).objects.select_for_update().filter(pk=obj.pk).first() or obj
+    _require_manage(actor, province_of(current))
     before = snapshot(obj)
     record(actor=actor, action=_action(obj, "changed"), obj=obj, before=before, after=None, note="deleted")
     obj.delete()

@@ -35,6 +35,12 @@ COLUMNS: list[Column] = [
     Column("decision_number", "Số quyết định", _("e.g. 123/QĐ-UBND"), 15),
     Column("decision_date", "Ngày quyết định", _("dd/mm/yyyy"), 12),
     Column("start_month", "Tháng bắt đầu hưởng", _("mm/yyyy; default: month of the decision"), 12),
+    Column(
+        "backdating_reason",
+        "Lý do hưởng trước tháng quyết định",
+        _("Only when the start month is before the month of the decision"),
+        24,
+    ),
     Column("cannot_travel", "Không đi lại được", _("x if yes"), 9),
     Column("no_phone", "Không có điện thoại", _("x if yes"), 9),
     Column("cannot_read_vietnamese", "Không đọc được tiếng Việt", _("x if yes"), 9),
@@ -64,6 +70,7 @@ def header_label(field: str) -> str:
         "commune": "village",
         "categories": "category",
         "start_month": "start_month",
+        "backdating_reason": "backdating_reason",
         "representatives": "rep_full_name",
     }
     if field.startswith("representatives."):

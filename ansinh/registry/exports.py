@@ -1,26 +1,38 @@
 """Spreadsheets of the registry: the import template, the error report of an import, and the
-filtered beneficiary list."""
+filtered beneficiary list (with its size limit, its masking and its audit event)."""
 
 from __future__ import annotations
 
 import io
+import tempfile
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from itertools import islice
+from typing import IO
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
-from ansinh.core.exporter import ERROR_FILL, header_cells, to_xlsx
+from ansinh.accounts import access
+from ansinh.accounts.roles import Cap
+from ansinh.audit.services import record
+from ansinh.core.exporter import ERROR_FILL, header_cells, to_xlsx, write_xlsx
 from ansinh.core.masking import mask_number
 
 from .columns import COLUMNS, ERROR_HEADER, WARNING_HEADER
 from .importing import read_rows
 from .models import Beneficiary, ImportJob
-from .queries import cccd_visible
+from .privacy import contact_visible, exportable, mask_phone
+from .queries import SearchParams, cccd_visible, count_upto
 
 
 def import_template() -> bytes:
@@ -30,16 +42,17 @@ def import_template() -> bytes:
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = "Danh sách"
     ws.append([c.header for c in COLUMNS])
+    letters = {c.key: get_column_letter(i) for i, c in enumerate(COLUMNS, start=1)}
     for i, c in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=i)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[cell.column_letter].width = c.width
+        ws.column_dimensions[letters[c.key]].width = c.width
     ws.freeze_panes = "B2"
     ws.row_dimensions[1].height = 45
-    letters = {c.key: ws.cell(row=1, column=i).column_letter for i, c in enumerate(COLUMNS, start=1)}
     for key, options in (
         ("gender", '"Nam,Nữ"'),
         ("rep_gender", '"Nam,Nữ"'),
@@ -135,11 +148,13 @@ LIST_HEADERS = [
 
 
 def beneficiary_rows(user, qs):
-    """Rows of the filtered list; CCCD masked unless the user may see it in that area.
+    """Rows of the filtered list; CCCD masked unless the user may see it in that area, phone
+    numbers masked unless the user may see contact data there (registry.privacy).
     Sensitive (HIV) category codes are never written to lists."""
     from .models import BeneficiaryCategory, Representation
 
     full_cccd = cccd_visible(user)
+    full_phone = contact_visible(user)
     qs = qs.select_related("commune", "village").order_by("name_key", "id")
     start = 0
     for chunk in _chunks(qs, LIST_CHUNK):
@@ -163,7 +178,7 @@ def beneficiary_rows(user, qs):
                 b.birth_date.strftime("%d/%m/%Y"),
                 "Nam" if b.gender == "male" else "Nữ",
                 b.cccd if show else mask_number(b.cccd),
-                b.phone_display,
+                b.phone_display if full_phone(b.area_path) else mask_phone(b.phone),
                 b.ethnicity,
                 b.commune.full_name,
                 b.village.full_name if b.village else "",
@@ -211,9 +226,87 @@ def _x(flag: bool) -> str:
     return "x" if flag else ""
 
 
+LIST_TITLE = "Danh sách đối tượng"
+LIST_WIDTHS = [6, 26, 12, 8, 15, 14, 9, 20, 18, 14, 12, 10, 24, 8, 8, 8, 8]
+
+
 def beneficiary_list_xlsx(user, qs) -> bytes:
-    widths = [6, 26, 12, 8, 15, 14, 9, 20, 18, 14, 12, 10, 24, 8, 8, 8, 8]
-    return to_xlsx(title="Danh sách đối tượng", headers=LIST_HEADERS, rows=beneficiary_rows(user, qs), widths=widths)
+    return to_xlsx(title=LIST_TITLE, headers=LIST_HEADERS, rows=beneficiary_rows(user, qs), widths=LIST_WIDTHS)
 
 
-__all__ = ["Beneficiary", "beneficiary_list_xlsx", "error_report", "import_template"]
+@dataclass
+class ListExport:
+    file: IO[bytes]  # a temporary file, at its start; deleted when closed
+    rows: int
+
+
+def export_beneficiary_list(*, actor, results, params: SearchParams) -> ListExport:
+    """The searched list (`results`, already scoped to the actor's areas) as an XLSX file,
+    limited to the areas where the actor may export, written to a temporary file (bounded
+    memory) and logged as a read of personal data ("registry.exported": the filter and the
+    number of rows; Decree 13/2023 asks that exports of personal data be recorded).
+
+    A list longer than `settings.ANSINH_EXPORT_MAX_ROWS` (20,000) is refused: it is more than a
+    commune or a district holds, and a whole province's personal data is not taken away as one
+    spreadsheet (a filter by district or commune gives the lists people work with)."""
+    results = exportable(actor, results)
+    limit = settings.ANSINH_EXPORT_MAX_ROWS
+    if count_upto(results, limit) > limit:
+        raise ValidationError(
+            _(
+                "The list has more than %(limit)s beneficiaries, too many for one file. Narrow the search "
+                "(choose a district, a commune or a status) and export again."
+            ),
+            code="too_many_rows",
+            params={"limit": f"{limit:,}".replace(",", ".")},
+        )
+    written = 0
+
+    def counted():
+        nonlocal written
+        for row in beneficiary_rows(actor, results):
+            written += 1
+            yield row
+
+    out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (handed to the response, which closes it)
+    try:
+        write_xlsx(out, title=LIST_TITLE, headers=LIST_HEADERS, rows=counted(), widths=LIST_WIDTHS)
+        with transaction.atomic():
+            record(
+                actor=actor,
+                action="registry.exported",
+                area=_export_area(actor, params),
+                after={"format": "xlsx", "rows": written, "filters": _logged_filters(params)},
+            )
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return ListExport(file=out, rows=written)
+
+
+def _export_area(actor, params: SearchParams):
+    """Where the export is logged: the area searched, else the actor's one area (so that the
+    commune's or the province's own log shows it); national (no area) otherwise."""
+    from ansinh.areas.models import Area
+
+    if params.area:
+        area = Area.objects.filter(pk=params.area).first()
+        if area is not None:
+            return area
+    top = access.top_areas(actor, Cap.REGISTRY_EXPORT)
+    return top[0] if len(top) == 1 else None
+
+
+def _logged_filters(params: SearchParams) -> dict:
+    """The search as the audit log keeps it: numbers searched for (a CCCD, a phone) masked."""
+    filters = {k: v for k, v in asdict(params).items() if v not in ("", None, (), False)}
+    q = filters.get("q", "")
+    if any(ch.isdigit() for ch in q):
+        filters["q"] = mask_number("".join(ch for ch in q if ch.isdigit()))
+    if filters.get("phone"):
+        filters["phone"] = mask_phone(filters["phone"])
+    return filters
+
+
+__all__ = ["Beneficiary", "beneficiary_list_xlsx", "error_report", "export_beneficiary_list", "import_template"]

@@ -1,6 +1,9 @@
 """The life of an import: upload → check (in the background for big files) → the officer reads
 the row report → confirm → write (in the background for big files). Every step is safe to
-re-run: a job that is already checked or done is left as it is."""
+re-run: a job that is already checked or done is left as it is.
+
+Every status change goes through `change_status`, along `ImportJob.STATUS_TRANSITIONS`, and is
+audited (`registry.import.<step>`, with the counts)."""
 
 from __future__ import annotations
 
@@ -26,9 +29,58 @@ BACKGROUND_BYTES = 256 * 1024
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
 ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
+# The audit action of each status a job moves to.
+STATUS_ACTIONS: dict[str, str] = {
+    ImportStatus.VALIDATING: "registry.import.checking",
+    ImportStatus.VALIDATED: "registry.import.checked",
+    ImportStatus.IMPORTING: "registry.import.confirmed",
+    ImportStatus.DONE: "registry.import.done",
+    ImportStatus.FAILED: "registry.import.failed",
+    ImportStatus.CANCELLED: "registry.import.cancelled",
+}
+FINAL = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED)
+COUNTS = ("total_rows", "error_rows", "to_create", "to_update", "unchanged", "created", "updated")
+
 
 def _is_large(job: ImportJob) -> bool:
     return job.file.size > BACKGROUND_BYTES
+
+
+def _actor_id(actor) -> int | None:
+    return actor.pk if getattr(actor, "pk", None) else None
+
+
+@transaction.atomic
+def change_status(*, actor, job_id: int, status: str, note: str = "", **fields) -> ImportJob | None:
+    """Move a job to `status` with `fields` (counts, message, progress) if
+    `ImportJob.STATUS_TRANSITIONS` allows it from the status it has now, under a row lock, and
+    record the transition with the job's counts. Returns the job, or None when the move is not
+    allowed (e.g. the officer cancelled the job while it was being checked): nothing changes then."""
+    job = ImportJob.objects.select_for_update().select_related("commune").get(pk=job_id)
+    if not job.can_become(status):
+        return None
+    before = job.status
+    job.status = status
+    for name, value in fields.items():
+        setattr(job, name, value)
+    if status in FINAL:
+        job.finished_at = timezone.now()
+        if status != ImportStatus.CANCELLED:
+            job.progress = 100
+    job.save(update_fields=sorted({"status", "finished_at", "progress", *fields}))
+    after = {"status": status, **{name: getattr(job, name) for name in COUNTS}}
+    if job.message:
+        after["message"] = job.message
+    record(
+        actor=actor,
+        action=STATUS_ACTIONS[status],
+        obj=job,
+        area=job.commune,
+        before={"status": before},
+        after=after,
+        note=note,
+    )
+    return job
 
 
 def start_import(*, actor, commune: Area, upload: UploadedFile) -> ImportJob:
@@ -38,7 +90,7 @@ def start_import(*, actor, commune: Area, upload: UploadedFile) -> ImportJob:
     name = upload.name or "upload"
     if not name.lower().endswith(ALLOWED_SUFFIXES):
         raise ValidationError({"file": _("Upload an Excel file (.xlsx) or a CSV file.")})
-    if upload.size > MAX_UPLOAD_BYTES:
+    if (upload.size or 0) > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": _("The file is larger than 40 MB; split it.")})
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -63,9 +115,9 @@ def start_import(*, actor, commune: Area, upload: UploadedFile) -> ImportJob:
     if _is_large(job):
         from .tasks import check_import_task
 
-        check_import_task.enqueue(job.pk)
+        check_import_task.enqueue(job.pk, _actor_id(actor))
     else:
-        check_import(job_id=job.pk)
+        check_import(job_id=job.pk, actor=actor)
     job.refresh_from_db()
     return job
 
@@ -74,18 +126,21 @@ def _plan(job: ImportJob, progress=None) -> Plan:
     return check_file(job.file.path, commune=job.commune, name=job.original_name, progress=progress)
 
 
-def _fail(job: ImportJob, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(
-        status=ImportStatus.FAILED, message=message, finished_at=timezone.now(), progress=100
-    )
+def _fail(job: ImportJob, message: str, actor) -> None:
+    change_status(actor=actor, job_id=job.pk, status=ImportStatus.FAILED, message=message)
     job.refresh_from_db()
 
 
-def check_import(*, job_id: int) -> ImportJob:
+def check_import(*, job_id: int, actor=None) -> ImportJob:
+    """Check the stored file and keep its row report on the job. `actor` is who uploaded it
+    (None when the worker cannot tell)."""
     job = ImportJob.objects.select_related("commune").get(pk=job_id)
-    if job.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATING):
+    if job.status == ImportStatus.UPLOADED:
+        if change_status(actor=actor, job_id=job.pk, status=ImportStatus.VALIDATING, progress=0) is None:
+            job.refresh_from_db()
+            return job  # cancelled meanwhile
+    elif job.status != ImportStatus.VALIDATING:  # a re-run of an interrupted check goes on
         return job
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.VALIDATING, progress=0)
 
     def progress(done: int, _total: int) -> None:
         ImportJob.objects.filter(pk=job.pk).update(progress=min(95, 5 + done // 1000))
@@ -93,16 +148,18 @@ def check_import(*, job_id: int) -> ImportJob:
     try:
         plan = _plan(job, progress)
     except FileError as exc:
-        _fail(job, str(exc))
+        _fail(job, str(exc), actor)
         return job
     except Exception as exc:
         # Never leave a job "checking" for ever (its page polls until it finishes).
         log.exception("check of import %s failed", job.pk)
-        _fail(job, _("The file could not be checked. (%(error)s)") % {"error": exc.__class__.__name__})
+        _fail(job, _("The file could not be checked. (%(error)s)") % {"error": exc.__class__.__name__}, actor)
         return job
     summary = plan.summary()
     # Only a job still being checked takes the result: one cancelled meanwhile stays cancelled.
-    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(
+    change_status(
+        actor=actor,
+        job_id=job.pk,
         status=ImportStatus.VALIDATED,
         progress=100,
         total_rows=plan.rows,
@@ -120,26 +177,16 @@ def check_import(*, job_id: int) -> ImportJob:
 
 def confirm_import(*, actor, job: ImportJob) -> ImportJob:
     """The officer confirms: write the valid rows (now if small, else in the background)."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.status != ImportStatus.VALIDATED:
-            return job
-        job.status = ImportStatus.IMPORTING
-        job.progress = 0
-        job.save(update_fields=["status", "progress"])
-        record(
-            actor=actor,
-            action="registry.import.confirmed",
-            obj=job,
-            area=job.commune,
-            after={"to_create": job.to_create, "to_update": job.to_update},
-        )
-    if _is_large(job):
+    moved = change_status(actor=actor, job_id=job.pk, status=ImportStatus.IMPORTING, progress=0)
+    if moved is None:  # not waiting for confirmation (already confirmed, cancelled, …)
+        job.refresh_from_db()
+        return job
+    if _is_large(moved):
         from .tasks import apply_import_task
 
-        apply_import_task.enqueue(job.pk, actor.pk if getattr(actor, "pk", None) else None)
+        apply_import_task.enqueue(moved.pk, _actor_id(actor))
     else:
-        apply_import(job_id=job.pk, actor=actor)
+        apply_import(job_id=moved.pk, actor=actor)
     job.refresh_from_db()
     return job
 
@@ -159,32 +206,28 @@ def apply_import(*, job_id: int, actor) -> ImportJob:
                 commune=job.commune,
                 note=_("import %(name)s") % {"name": job.original_name},
             )
-            ImportJob.objects.filter(pk=job.pk).update(
+            change_status(
+                actor=actor,
+                job_id=job.pk,
                 status=ImportStatus.DONE,
-                progress=100,
                 created=result["created"],
                 updated=result["updated"],
                 unchanged=result["unchanged"],
-                finished_at=timezone.now(),
             )
-            record(actor=actor, action="registry.import.done", obj=job, area=job.commune, after=result)
     except Exception as exc:
         log.exception("import %s failed", job.pk)
-        ImportJob.objects.filter(pk=job.pk).update(
+        change_status(
+            actor=actor,
+            job_id=job.pk,
             status=ImportStatus.FAILED,
             message=_("The import failed; nothing was written. (%(error)s)") % {"error": exc.__class__.__name__},
-            finished_at=timezone.now(),
         )
     job.refresh_from_db()
     return job
 
 
-def cancel_import(*, actor, job: ImportJob) -> ImportJob:
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.status in (ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED):
-            job.status = ImportStatus.CANCELLED
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "finished_at"])
-            record(actor=actor, action="registry.import.cancelled", obj=job, area=job.commune)
+def cancel_import(*, actor, job: ImportJob, note: str = "") -> ImportJob:
+    """Cancel a job not yet confirmed; any other is left as it is."""
+    change_status(actor=actor, job_id=job.pk, status=ImportStatus.CANCELLED, note=note)
+    job.refresh_from_db()
     return job

@@ -27,12 +27,12 @@ from ansinh.areas.models import Area, Level
 from ansinh.core.text import search_key
 from ansinh.policy.models import Category
 
-from . import bulk
+from . import bulk, matching
 from .columns import BY_KEY, HEADER_TO_KEY
 from .inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from .models import Beneficiary, Status
 from .rules import clean_beneficiary, first_of_month
-from .services import ACTIVE_STATUSES, issue_codes
+from .services import issue_codes
 
 MAX_ROWS = 200_000
 TRUTHY = {"x", "có", "co", "1", "true", "yes", "y", "v", "✓"}
@@ -327,6 +327,7 @@ def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> Ben
         decision_number=_text(raw.get("decision_number")),
         decision_date=date_of("decision_date"),
         start_month=date_of("start_month", month_only=True),
+        backdating_reason=_text(raw.get("backdating_reason")),
         representatives=reps,
     )
 
@@ -388,44 +389,48 @@ def check_file(
 
 def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan, ctx: Context) -> None:
     """Match rows to existing beneficiaries by CCCD (else by name + date of birth in the
-    commune) in a few set-based queries; decide create / update / unchanged / error."""
-    by_cccd: dict[str, Beneficiary] = {}
-    cccds = [d.cccd for _n, d, _i in parsed if d.cccd]
+    commune), every status included, in a few set-based queries (`matching`, the rules of the
+    single-row service too); decide create / update / unchanged / error.
+
+    A row for a person whose allowance was stopped (died, moved, no longer eligible) is an
+    error: re-importing an old list never brings them back."""
     name_keys = {number: search_key(d.full_name) for number, d, _i in parsed}  # once per row
     # only the compared fields: a re-import of 50,000 rows holds 50,000 of these at once
-    compared = [name.removesuffix("_id") for name in BeneficiaryInput.EDITABLE]
-    for start in range(0, len(cccds), 5000):
-        for b in Beneficiary.objects.filter(cccd__in=cccds[start : start + 5000], status__in=ACTIVE_STATUSES).only(
-            *compared
-        ):
-            by_cccd[b.cccd] = b
+    compared = tuple(name.removesuffix("_id") for name in BeneficiaryInput.EDITABLE) + ("start_month",)
+    by_cccd = matching.by_cccd((d.cccd for _n, d, _i in parsed), fields=compared)
     no_cccd_keys = {name_keys[n] for n, d, _i in parsed if not d.cccd}
-    by_name: dict[tuple[str, dt.date], list[Beneficiary]] = {}
-    if no_cccd_keys:
-        for b in Beneficiary.objects.filter(commune=ctx.commune, name_key__in=no_cccd_keys, cccd="").exclude(
-            status=Status.STOPPED
-        ):
-            by_name.setdefault((b.name_key, b.birth_date), []).append(b)
-    province_path = "/" + ctx.commune.path.strip("/").split("/")[0] + "/"
-    # (name key, date of birth) pairs of the file already in the province: fetched per batch of
-    # names AND their birth dates, so common names do not bring back the whole province
-    wanted = {(name_keys[n], d.birth_date) for n, d, _i in parsed}
-    known_people: set[tuple[str, dt.date]] = set()
-    pairs = sorted(wanted, key=lambda p: (p[0], p[1] or dt.date.min))
-    for start in range(0, len(pairs), 5000):
-        batch = pairs[start : start + 5000]
-        known_people |= wanted & set(
-            Beneficiary.objects.filter(
-                area_path__startswith=province_path,
-                name_key__in={k for k, _b in batch},
-                birth_date__in={b for _k, b in batch if b},
-            ).values_list("name_key", "birth_date")
-        )
-    for number, data, issues in parsed:
+    by_name = matching.by_name_in_commune(ctx.commune, no_cccd_keys, fields=compared) if no_cccd_keys else {}
+    known = matching.known_in_province(ctx.commune, ((name_keys[n], d.birth_date) for n, d, _i in parsed))
+    conflicts = matching.representative_conflicts(rep.person for _n, d, _i in parsed for rep in d.representatives)
+    in_commune = ctx.commune.path
+
+    def can_see(path: str) -> bool:
+        return path.startswith(in_commune)
+
+    matched: dict[int, Beneficiary] = {}
+    for number, data, _issues in parsed:
         existing = by_cccd.get(data.cccd) if data.cccd else None
         if existing is None and not data.cccd:
             matches = by_name.get((name_keys[number], data.birth_date), [])
-            existing = matches[0] if len(matches) == 1 else None
+            receiving = [b for b in matches if b.status != Status.STOPPED]
+            existing = receiving[0] if len(receiving) == 1 else (matches[-1] if matches and not receiving else None)
+        if existing is not None:
+            matched[number] = existing
+    cats_now = bulk.current_categories(b.pk for b in matched.values())
+    links_now = bulk._active_links(b.pk for b in matched.values())
+
+    for number, data, issues in parsed:
+        bad = [rep.person.cccd for rep in data.representatives if rep.person.cccd in conflicts]
+        if bad:
+            plan.errors.extend(RowError(number, BY_KEY["rep_cccd"].header, conflicts[c]) for c in bad)
+            continue
+        existing = matched.get(number)
+        if existing is not None and existing.status == Status.STOPPED:
+            header = BY_KEY["cccd" if data.cccd else "full_name"].header
+            plan.errors.append(
+                RowError(number, header, matching.stopped_message(existing, can_see=can_see(existing.area_path)))
+            )
+            continue
         if existing is not None and existing.commune_id != ctx.commune.pk:
             plan.errors.append(
                 RowError(
@@ -436,15 +441,33 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
             )
             continue
         if existing is None:
-            if (name_keys[number], data.birth_date) in known_people:
-                message = _(
-                    "Likely duplicate: a beneficiary with the same name and date of birth is already "
-                    "registered in the province."
-                )
+            dup = known.get((name_keys[number], data.birth_date))
+            if dup is not None:
+                message = matching.duplicate_message(dup, can_see=can_see(dup.area_path))
                 plan.warnings.append(RowError(number, BY_KEY["full_name"].header, message))
                 issues = [*issues, {"field": "full_name", "message": message}]
             plan.creates.append((number, data, issues))
-        elif _differs(existing, data):
+            continue
+        current = cats_now.get(existing.pk, [])
+        categories_changed = bulk.category_set(data.categories) != bulk.category_set(current)
+        if categories_changed and any(c.from_month != existing.start_month for c in current):
+            plan.errors.append(
+                RowError(
+                    number,
+                    BY_KEY["category"].header,
+                    _(
+                        "The categories differ from the record (%(now)s), which changed by decision since "
+                        "registration: record an adjustment decision on the person's page instead."
+                    )
+                    % {"now": ", ".join(sorted(c.category.code for c in current))},
+                )
+            )
+            continue
+        if (
+            categories_changed
+            or _differs(existing, data)
+            or _representatives_differ(links_now.get(existing.pk, []), data, can_see)
+        ):
             plan.updates.append((number, existing.pk, data, issues))
         else:
             plan.unchanged.append(number)
@@ -452,6 +475,16 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
 
 def _differs(b: Beneficiary, d: BeneficiaryInput) -> bool:
     return any(getattr(b, name) != getattr(d, name) for name in BeneficiaryInput.EDITABLE)
+
+
+def _representatives_differ(links, d: BeneficiaryInput, can_edit) -> bool:
+    for rep in d.representatives:
+        link = bulk.find_link(links, rep.person)
+        if link is None or bulk.link_changes(link, rep):
+            return True
+        if can_edit(link.representative.area_path) and bulk.person_changes(link.representative, rep.person):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------- applying
@@ -463,6 +496,7 @@ def apply_plan(*, actor, plan: Plan, commune: Area, note: str = "") -> dict:
     ctx = make_context(commune)
     category_ids = dict(Category.objects.values_list("code", "id"))
     for _n, data, _i in plan.creates:
+        assert data.start_month is not None  # required by rules.check_beneficiary
         data.start_month = first_of_month(data.start_month)
     created = bulk.bulk_create_beneficiaries(
         actor=actor,
@@ -471,7 +505,13 @@ def apply_plan(*, actor, plan: Plan, commune: Area, note: str = "") -> dict:
         category_ids=category_ids,
         note=note,
     )
-    existing = Beneficiary.objects.in_bulk([pk for _n, pk, _d, _i in plan.updates])
-    changes = [(existing[pk], d, i) for _n, pk, d, i in plan.updates if pk in existing]
-    updated = bulk.bulk_update_beneficiaries(actor=actor, changes=changes, areas=ctx.areas, note=note)
+    existing = Beneficiary.objects.select_related("commune", "village").in_bulk([pk for _n, pk, _d, _i in plan.updates])
+    changes = [
+        bulk.Update(existing[pk], d, i, categories=d.categories, representatives=d.representatives)
+        for _n, pk, d, i in plan.updates
+        if pk in existing
+    ]
+    updated = bulk.bulk_update_beneficiaries(
+        actor=actor, changes=changes, areas=ctx.areas, category_ids=category_ids, note=note
+    )
     return {"created": len(created), "updated": updated, "unchanged": len(plan.unchanged)}

@@ -55,6 +55,8 @@ class BeneficiaryInput:
     decision_number: str = ""
     decision_date: date | None = None
     start_month: date | None = None
+    # required when the start month is before the month of the decision (arrears are paid)
+    backdating_reason: str = ""
     representatives: list[RepresentationInput] = field(default_factory=list)
 
     # fields compared for "changed?" by the importer and written by update_beneficiary

@@ -5,6 +5,8 @@ persons) who may be paid for them.
 Scoping: every beneficiary carries `area_path`, the path of its village (or commune when the
 village is unknown), so "everything under this area" is one indexed prefix filter."""
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -167,6 +169,15 @@ class Decision(models.Model):
     effective_month = models.DateField(_("effective month"))
     reason = models.CharField(_("reason"), max_length=12, choices=StopReason.choices, blank=True)
     death_date = models.DateField(_("date of death"), null=True, blank=True)
+    # the event a stop or an adjustment follows (death, move, loss of eligibility, change of
+    # condition): it takes effect from the month after this date (policy-facts §1.6)
+    event_date = models.DateField(_("date of the event"), null=True, blank=True)
+    # why a start takes effect before the month the decision was signed (arrears are paid for it)
+    backdating_reason = models.CharField(_("reason for an earlier start"), max_length=255, blank=True)
+    # a move is two linked decisions: the old commune's stop ("move") and the new commune's start
+    follows = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="followed_by", verbose_name=_("follows")
+    )
     note = models.TextField(_("note"), blank=True)
     from_commune = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     to_commune = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -334,8 +345,23 @@ class ImportJob(models.Model):
         verbose_name_plural = _("imports")
         ordering = ["-created_at", "-id"]
 
+    # The status changes a job may make (import_jobs.change_status is the only writer). A
+    # finished job (done, failed, cancelled) stays as it is.
+    STATUS_TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        ImportStatus.UPLOADED: frozenset({ImportStatus.VALIDATING, ImportStatus.FAILED, ImportStatus.CANCELLED}),
+        ImportStatus.VALIDATING: frozenset({ImportStatus.VALIDATED, ImportStatus.FAILED, ImportStatus.CANCELLED}),
+        ImportStatus.VALIDATED: frozenset({ImportStatus.IMPORTING, ImportStatus.CANCELLED}),
+        ImportStatus.IMPORTING: frozenset({ImportStatus.DONE, ImportStatus.FAILED}),
+        ImportStatus.DONE: frozenset(),
+        ImportStatus.FAILED: frozenset(),
+        ImportStatus.CANCELLED: frozenset(),
+    }
+
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+    def can_become(self, status: str) -> bool:
+        return status in self.STATUS_TRANSITIONS[self.status]
 
     @property
     def audit_area(self):

@@ -16,8 +16,9 @@ from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Level
 from ansinh.core.text import search_key
+from ansinh.policy.models import Category
 
-from .models import Beneficiary, Representative
+from .models import Beneficiary, Decision, DecisionKind, Representative
 
 NEEDS_FLAGS = ("cannot_travel", "no_phone", "cannot_read_vietnamese", "frail")
 
@@ -30,10 +31,35 @@ def representatives_for(user, cap: str = Cap.REGISTRY_VIEW) -> QuerySet[Represen
     return access.scope(Representative.objects.all(), user, cap, path_field="area_path")
 
 
+def incoming_moves_for(user, cap: str = Cap.REGISTRY_VIEW) -> QuerySet[Decision]:
+    """Move decisions of other communes towards the user's communes that are not yet continued
+    there: the new commune sees the person (name, masked CCCD, year of birth) only through this."""
+    qs = Decision.objects.filter(kind=DecisionKind.MOVE, followed_by__isnull=True).select_related(
+        "beneficiary", "from_commune", "to_commune"
+    )
+    return access.scope(qs, user, cap, path_field="to_commune__path").order_by("signed_on", "id")
+
+
+def sensitive_visible(user) -> Callable[[str], bool]:
+    """Whether HIV-related (sensitive) categories may be shown, filtered on or exported for an
+    area path: only to those who decide and pay under them (`registry.view_sensitive`)."""
+    if access.everywhere(user, Cap.REGISTRY_VIEW_SENSITIVE):
+        return lambda path: True
+    paths = access.paths_with(user, Cap.REGISTRY_VIEW_SENSITIVE)
+    return lambda path: any(path.startswith(p) for p in paths)
+
+
+def visible_categories(user, categories, area_path: str) -> list:
+    """The categories of one beneficiary that `user` may see (BeneficiaryCategory rows with
+    their category)."""
+    show = sensitive_visible(user)(area_path)
+    return [c for c in categories if show or not c.category.sensitive]
+
+
 def cccd_visible(user) -> Callable[[str], bool]:
     """Whether a full CCCD may be shown for an area path (one lookup for a whole page); elsewhere
     lists and pages show it masked."""
-    if access.is_global(user):
+    if access.everywhere(user, Cap.REGISTRY_VIEW_CCCD):
         return lambda path: True
     paths = access.paths_with(user, Cap.REGISTRY_VIEW_CCCD)
     return lambda path: any(path.startswith(p) for p in paths)
@@ -78,11 +104,11 @@ def _filtered(user, params: SearchParams) -> tuple[QuerySet[Beneficiary], str]:
     if text:
         digits = "".join(ch for ch in text if ch.isdigit())
         if digits and len(digits) == len(text.replace(" ", "")) and len(digits) in (9, 10, 11, 12):
-            qs = qs.filter(cccd=digits) if len(digits) == 12 else qs.filter(phone=_e164(digits))
+            qs = _by_cccd(qs, user, digits) if len(digits) == 12 else qs.filter(phone=_e164(digits))
         else:
             key = search_key(text)
     if params.cccd:
-        qs = qs.filter(cccd=params.cccd.strip())
+        qs = _by_cccd(qs, user, params.cccd.strip())
     if params.phone:
         qs = qs.filter(phone=_e164("".join(ch for ch in params.phone if ch.isdigit())))
     if params.area:
@@ -94,6 +120,9 @@ def _filtered(user, params: SearchParams) -> tuple[QuerySet[Beneficiary], str]:
             qs = qs.filter(village_id=area.pk)
     if params.category:
         qs = qs.filter(categories__category__code=params.category, categories__to_month__isnull=True).distinct()
+        if Category.objects.filter(code=params.category, sensitive=True).exists():
+            # a list filtered by an HIV-related category discloses it: only where the user may see them
+            qs = access.scope(qs, user, Cap.REGISTRY_VIEW_SENSITIVE, path_field="area_path")
     if params.status:
         qs = qs.filter(status=params.status)
     for flag in params.needs:
@@ -203,10 +232,10 @@ class RankedResults:
         if isinstance(k, int):
             if k < 0:
                 raise ValueError("Negative indexing is not supported.")
-            rows = self[k : k + 1]
-            if not rows:
+            head = self[k : k + 1]
+            if not head:
                 raise IndexError(k)
-            return rows[0]
+            return head[0]
         if k.step is not None or k.stop is None or (k.start or 0) < 0 or k.stop < 0:
             raise ValueError("Only slices [a:b] with 0 <= a are supported.")
         start, stop = k.start or 0, k.stop
@@ -273,6 +302,12 @@ def _later_word_starts(qs: QuerySet[Beneficiary], key: str) -> QuerySet[Benefici
     starts = [Q(**{f"name_tail{n}__startswith": key}) for n in range(1, NAME_TAILS + 1)]
     starts.append(Q(**{f"name_tail{NAME_TAILS + 1}__isnull": False}) & words)
     return qs.alias(**tails).filter(reduce(operator.or_, starts))
+
+
+def _by_cccd(qs: QuerySet[Beneficiary], user, cccd: str) -> QuerySet[Beneficiary]:
+    """A search by CCCD finds people only where the user may see CCCDs: elsewhere a hit would
+    confirm a number the list shows masked."""
+    return access.scope(qs.filter(cccd=cccd), user, Cap.REGISTRY_VIEW_CCCD, path_field="area_path")
 
 
 def _e164(digits: str) -> str:

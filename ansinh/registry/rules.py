@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from ansinh.areas.models import Area, Level
 
-from .inputs import BeneficiaryInput, PersonInput
-from .models import Gender
+from .inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
+from .models import Gender, RepresentationKind, StopReason
 from .validation import Findings, check_birth_date, check_cccd, check_name, check_phone
 
 _GENDERS = frozenset(Gender.values)  # the enum builds a new list on every `.values`
@@ -25,10 +26,110 @@ def add_months(month: date, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def stop_effective_month(*, reason: str, death_date: date | None, signed_on: date) -> date:
-    """A stop takes effect from the month after death / loss of eligibility (policy-facts §1.6)."""
-    basis = death_date if reason == "died" and death_date else signed_on
-    return add_months(first_of_month(basis), 1)
+def months_between(earlier: date, later: date) -> int:
+    """Whole months from the month of `earlier` to the month of `later` (negative if later is earlier)."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def month_after(event: date) -> date:
+    """Stops and new levels apply from the month after the event — death, move, loss of
+    eligibility, change of condition — not the month after the decision; the month of the event
+    is paid in full (policy-facts §1.6). The difference becomes arrears or a recovery in payroll."""
+    return add_months(first_of_month(event), 1)
+
+
+def max_backdated_months() -> int:
+    return int(getattr(settings, "ANSINH_MAX_BACKDATED_MONTHS", 12))
+
+
+def check_start_month(
+    *, start_month: date, signed_on: date | None, reason: str, findings: Findings, name: str = "start_month"
+) -> None:
+    """Payment starts from the month the decision is signed. An earlier start month needs a
+    recorded reason and may be at most ANSINH_MAX_BACKDATED_MONTHS months earlier."""
+    if signed_on is None:
+        return
+    months = months_between(start_month, signed_on)
+    if months <= 0:
+        return
+    limit = max_backdated_months()
+    if months > limit:
+        findings.error(
+            name,
+            _(
+                "The allowance can start at most %(limit)d months before the month of its decision "
+                "(%(month)s); %(start)s is %(n)d months earlier."
+            )
+            % {
+                "limit": limit,
+                "month": signed_on.strftime("%m/%Y"),
+                "start": start_month.strftime("%m/%Y"),
+                "n": months,
+            },
+            code="backdated_too_far",
+        )
+    elif not (reason or "").strip():
+        findings.error(
+            "backdating_reason",
+            _(
+                "The start month is %(n)d months before the month of the decision (%(month)s): enter the "
+                "reason; those months are paid as arrears."
+            )
+            % {"n": months, "month": signed_on.strftime("%m/%Y")},
+            code="backdating_reason_missing",
+        )
+
+
+MAX_UNITS = 99  # people being raised, children cared for…
+_CODE_LENGTH = 60  # BeneficiaryCategory.condition / fixed_key
+
+
+def check_categories(
+    categories: list[CategoryInput], *, category_codes: set[str], findings: Findings, name: str = "categories"
+) -> None:
+    """At least one category, each known, none twice, whole units from 1."""
+    if not categories:
+        findings.error(name, _("Choose at least one category."))
+    seen: set[str] = set()
+    for cat in categories:
+        if cat.code not in category_codes:
+            findings.error(name, _("Unknown category code “%(code)s”.") % {"code": cat.code})
+        elif cat.code in seen:
+            findings.error(name, _("The category “%(code)s” is chosen twice.") % {"code": cat.code})
+        seen.add(cat.code)
+        if isinstance(cat.units, bool) or not isinstance(cat.units, int) or not 1 <= cat.units <= MAX_UNITS:
+            findings.error(
+                name, _("The number of units must be a whole number from 1 to %(max)d.") % {"max": MAX_UNITS}
+            )
+        if len(cat.condition or "") > _CODE_LENGTH or len(cat.fixed_key or "") > _CODE_LENGTH:
+            findings.error(name, _("The condition of category “%(code)s” is not valid.") % {"code": cat.code})
+
+
+_REP_KINDS = frozenset(RepresentationKind.values)
+
+
+def clean_representation(
+    rep: RepresentationInput, *, today: date, beneficiary_cccd: str = "", prefix: str = ""
+) -> tuple[RepresentationInput, Findings]:
+    """A guardian or authorised person as entered on any path (form, API, import)."""
+    person, f = clean_person(rep.person, today=today, prefix=prefix)
+    rep.person = person
+    if rep.kind not in _REP_KINDS:
+        f.error(f"{prefix}kind", _("The kind must be guardian or authorised person."))
+    if rep.valid_from and rep.valid_to and rep.valid_to < rep.valid_from:
+        f.error(f"{prefix}valid_to", _("The end of validity is before its start."))
+    if beneficiary_cccd and person.cccd and person.cccd == beneficiary_cccd:
+        f.error(f"{prefix}cccd", _("The representative cannot have the beneficiary's CCCD."))
+    if len(rep.relationship or "") > 60:
+        f.error(f"{prefix}relationship", _("The relationship is too long (at most 60 characters)."))
+    if len(rep.document_number or "") > 60:
+        f.error(f"{prefix}document_number", _("The document number is too long (at most 60 characters)."))
+    return rep, f
+
+
+def check_stop_reason(reason: str, findings: Findings) -> None:
+    if reason not in StopReason.values:
+        findings.error("reason", _("Choose the reason for stopping."))
 
 
 def clean_person(data: PersonInput, *, today: date, prefix: str = "") -> tuple[PersonInput, Findings]:
@@ -67,13 +168,7 @@ def clean_beneficiary(
         village = areas.get(data.village_id)
         if village is None or village.level != Level.VILLAGE or village.parent_id != data.commune_id:
             f.error("village", _("The village does not belong to the commune."))
-    if not data.categories:
-        f.error("categories", _("Choose at least one category."))
-    for cat in data.categories:
-        if cat.code not in category_codes:
-            f.error("categories", _("Unknown category code “%(code)s”.") % {"code": cat.code})
-        if cat.units < 1:
-            f.error("categories", _("The number of units must be at least 1."))
+    check_categories(data.categories, category_codes=category_codes, findings=f)
     if data.start_month is None and data.decision_date is not None:
         data.start_month = first_of_month(data.decision_date)
     if data.start_month is None:
@@ -84,17 +179,19 @@ def clean_beneficiary(
         f.error("decision_date", _("The decision date cannot be in the future."))
     if data.decision_date is not None and not data.decision_number:
         f.error("decision_number", _("The decision number is required with the decision date."))
+    if data.start_month is not None and data.decision_date is not None and data.decision_date <= today:
+        check_start_month(
+            start_month=data.start_month, signed_on=data.decision_date, reason=data.backdating_reason, findings=f
+        )
     payees = 0
+    seen_people: set[str] = set()
     for i, rep in enumerate(data.representatives):
-        person, pf = clean_person(rep.person, today=today, prefix=f"representatives.{i}.")
-        rep.person = person
-        f.merge(pf)
-        if rep.kind not in ("guardian", "authorised"):
-            f.error(f"representatives.{i}.kind", _("The kind must be guardian or authorised person."))
-        if rep.valid_from and rep.valid_to and rep.valid_to < rep.valid_from:
-            f.error(f"representatives.{i}.valid_to", _("The end of validity is before its start."))
-        if data.cccd and person.cccd and person.cccd == data.cccd:
-            f.error(f"representatives.{i}.cccd", _("The representative cannot have the beneficiary's CCCD."))
+        rep, rf = clean_representation(rep, today=today, beneficiary_cccd=data.cccd, prefix=f"representatives.{i}.")
+        f.merge(rf)
+        key = rep.person.cccd or rep.person.full_name.casefold()
+        if key in seen_people:
+            f.error(f"representatives.{i}.cccd", _("The same representative is entered twice."))
+        seen_people.add(key)
         payees += 1 if rep.is_payee else 0
     if payees > 1:
         f.error("representatives", _("Only one representative can be the current payee."))

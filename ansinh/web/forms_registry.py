@@ -276,6 +276,12 @@ class BeneficiaryForm(forms.Form):
     cannot_read_vietnamese = forms.BooleanField(label=NEEDS_LABELS["cannot_read_vietnamese"], required=False)
     frail = forms.BooleanField(label=NEEDS_LABELS["frail"], required=False)
     start_month = MonthField(label=_("Start month"), required=False, help_text=_("Default: the month of the decision."))
+    backdating_reason = forms.CharField(
+        label=_("Reason for an earlier start"),
+        max_length=255,
+        required=False,
+        help_text=_("Only when the start month is before the month of the decision: those months are paid as arrears."),
+    )
     decision_number = forms.CharField(label=_("Decision number"), max_length=60, required=False)
     decision_date = date_field(_("Decision date"))
     accept_duplicate = forms.BooleanField(
@@ -284,7 +290,7 @@ class BeneficiaryForm(forms.Form):
         help_text=_("Tick only after checking the record named above is not the same person."),
     )
 
-    CREATE_ONLY = ("start_month", "decision_number", "decision_date")
+    CREATE_ONLY = ("start_month", "backdating_reason", "decision_number", "decision_date")
     NEEDS = NEEDS_FLAGS
 
     def __init__(self, *args, communes, creating: bool = True, **kwargs):
@@ -338,6 +344,7 @@ class BeneficiaryForm(forms.Form):
             decision_number=d.get("decision_number", ""),
             decision_date=d.get("decision_date"),
             start_month=d.get("start_month"),
+            backdating_reason=d.get("backdating_reason", ""),
         )
 
 
@@ -367,12 +374,25 @@ class DecisionForm(forms.Form):
     effective_month = MonthField(
         label=_("Effective month"),
         required=False,
-        help_text=_("Default: the month of signing. A stop takes effect from the month after death or signing."),
+        help_text=_(
+            "Start, suspension, resumption: default the month of signing. A stop, an adjustment and a move "
+            "take effect from the month after the event."
+        ),
+    )
+    backdating_reason = forms.CharField(
+        label=_("Reason for an earlier start"),
+        max_length=255,
+        required=False,
+        help_text=_("Only when a start takes effect before the month of signing: those months are paid as arrears."),
     )
     reason = forms.ChoiceField(
         label=_("Reason for stopping"), required=False, choices=[("", _("— choose —")), *StopReason.choices]
     )
     death_date = date_field(_("Date of death"))
+    event_date = date_field(
+        _("Date of the event"),
+        help_text=_("The date the person moved, stopped being eligible or their condition changed."),
+    )
     to_commune = AreaChoiceField(
         label=_("Moves to commune"), queryset=Area.objects.none(), required=False, empty_label=_("— choose —")
     )
@@ -381,6 +401,19 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, move_targets, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_commune"].queryset = move_targets
+
+
+class MoveAcceptForm(forms.Form):
+    number = forms.CharField(label=_("Decision number"), max_length=60, required=False)
+    signed_on = date_field(_("Signed on"), required=True)
+    village = VillageChoiceField(
+        label=_("Village"), queryset=Area.objects.none(), required=False, empty_label=_("— not known —")
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, villages, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = villages
 
 
 # --- representatives ---------------------------------------------------------------------------
@@ -402,6 +435,7 @@ class RepresentativeForm(forms.Form):
     is_payee = forms.BooleanField(label=_("Receives the money (current payee)"), required=False)
 
     def clean(self):
+        # shown with the other field errors; the service checks it again (rules.clean_representation)
         data = super().clean()
         start, end = data.get("valid_from"), data.get("valid_to")
         if start and end and end < start:

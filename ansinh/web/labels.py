@@ -19,13 +19,31 @@ ACTION_LABELS = {
     "accounts.responsibility.assigned": _("Responsibility assigned"),
     "accounts.responsibility.changed": _("Responsibility changed"),
     "accounts.responsibility.deleted": _("Responsibility removed"),
+    "accounts.responsibility.ended": _("Responsibility ended"),
+    "accounts.group.created": _("Group created"),
+    "accounts.group.changed": _("Group changed"),
+    "accounts.group.deleted": _("Group deleted"),
     "accounts.api_token.created": _("API token created"),
     "accounts.api_token.revoked": _("API token revoked"),
+    "accounts.api_token.expiry_set": _("API tokens given an end date"),
     "areas.area.created": _("Area created"),
     "areas.area.changed": _("Area changed"),
     "areas.village.created": _("Village created"),
     "areas.village.renamed": _("Village renamed"),
     "areas.tree.loaded": _("Administrative tree loaded"),
+    "areas.area.deleted": _("Area deleted"),
+    "areas.paths.updated": _("Records moved with their areas"),
+    "registry.exported": _("Beneficiary list exported"),
+    "demo.registry.loaded": _("Demo registry loaded"),
+    "demo.registry.synthetic_loaded": _("Synthetic registry loaded"),
+    "policy.programme.changed": _("Programme changed"),
+    "policy.category.changed": _("Category changed"),
+    "policy.standard_level.changed": _("Standard level changed"),
+    "policy.standard_level.closed": _("Standard level ended"),
+    "policy.coefficient_rule.changed": _("Coefficient changed"),
+    "policy.coefficient_rule.closed": _("Coefficient ended"),
+    "policy.fixed_amount.changed": _("Fixed amount changed"),
+    "policy.fixed_amount.closed": _("Fixed amount ended"),
     "registry.beneficiary.created": _("Beneficiary registered"),
     "registry.beneficiary.updated": _("Beneficiary corrected"),
     "registry.decision.start": _("Decision: start of allowance"),
@@ -34,12 +52,17 @@ ACTION_LABELS = {
     "registry.decision.resume": _("Decision: resumption"),
     "registry.decision.stop": _("Decision: stop"),
     "registry.decision.move": _("Decision: move to another commune"),
+    "registry.decision.move_received": _("Decision: received from another commune"),
     "registry.representative.created": _("Representative registered"),
     "registry.representative.updated": _("Representative corrected"),
     "registry.representation.saved": _("Representative linked"),
     "registry.representation.ended": _("Representative ended"),
     "registry.payee.changed": _("Payee changed"),
     "registry.import.uploaded": _("File uploaded for import"),
+    "registry.import.checking": _("Import being checked"),
+    "registry.import.checked": _("Import checked"),
+    "registry.import.failed": _("Import failed"),
+    "registry.import.file_purged": _("Uploaded import file deleted (retention period)"),
     "registry.import.confirmed": _("Import confirmed"),
     "registry.import.done": _("Import written"),
     "registry.import.cancelled": _("Import cancelled"),
@@ -51,6 +74,12 @@ ACTION_LABELS = {
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """The catalogue as choices of the audit list's action filter, by label: a constant list,
+    where a DISTINCT over the log would read millions of rows on every request."""
+    return sorted(((a, str(label)) for a, label in ACTION_LABELS.items()), key=lambda c: c[1].lower())
 
 
 def field_label(object_type: str, name: str) -> str:

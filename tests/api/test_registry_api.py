@@ -430,10 +430,11 @@ def test_count_stops_at_the_cap_and_says_so(register, clients, monkeypatch):
     client = clients["officer_a"]
     first = client.get("/api/v1/beneficiaries?page_size=2").json()
     assert (first["count"], first["count_exact"], first["pages"], first["has_next"]) == (3, False, 2, True)
-    # beyond the cap the pages are still served, up to the last one
-    third = client.get("/api/v1/beneficiaries?page=3&page_size=2").json()
-    assert [i["full_name"] for i in third["items"]] == ["Nguyễn Văn Số E"]
-    assert (third["count_exact"], third["has_next"]) == (False, False)
+    # only the counted window is paged through (as in the web list): page 2 ends at the cap
+    second = client.get("/api/v1/beneficiaries?page=2&page_size=2").json()
+    assert [i["full_name"] for i in second["items"]] == ["Nguyễn Văn Số C"]
+    assert (second["count_exact"], second["has_next"]) == (False, False)
+    assert client.get("/api/v1/beneficiaries?page=3&page_size=2").json()["items"] == []
     assert client.get("/api/v1/beneficiaries?q=nguyen van so&page=4&page_size=2").json()["items"] == []
     small = client.get("/api/v1/beneficiaries?q=nguyen van so a").json()
     assert (small["count"], small["count_exact"], small["pages"]) == (1, True, 1)

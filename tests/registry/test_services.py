@@ -101,6 +101,7 @@ def test_adjust_closes_old_categories(make_input, officer_a):
         kind=DecisionKind.ADJUST,
         number="3/QĐ",
         signed_on=date(2025, 6, 5),
+        event_date=date(2025, 5, 20),  # the condition changed in May: the new level from June
         categories=[CategoryInput(code="D20.5.6", condition="extremely_severe:child_or_elderly")],
     )
     current = list(b.categories.filter(to_month__isnull=True).values_list("category__code", flat=True))
@@ -109,19 +110,34 @@ def test_adjust_closes_old_categories(make_input, officer_a):
     assert old.to_month == date(2025, 5, 1)
 
 
-def test_move_changes_commune_and_keeps_history(make_input, officer_a, tree):
+def test_move_is_a_stop_and_a_linked_start_without_a_month_lost_or_paid_twice(make_input, officer_a, officer_b, tree):
     b = services.create_beneficiary(actor=officer_a, data=make_input())
-    services.record_decision(
+    move = services.record_decision(
         actor=officer_a,
         beneficiary=b,
         kind=DecisionKind.MOVE,
         number="4/QĐ",
         signed_on=date(2025, 7, 1),
+        event_date=date(2025, 6, 10),
         to_commune=tree.b,
     )
     b.refresh_from_db()
+    # the old commune's half: stopped (moved) after June, still in the old commune until received
+    assert move.effective_month == date(2025, 7, 1)
+    assert b.status == Status.STOPPED and b.stop_reason == "moved" and b.end_month == date(2025, 6, 1)
+    assert b.commune == tree.a
+    assert list(services.pending_moves()) == [move]
+    start = services.accept_move(actor=officer_b, move=move, number="9/QĐ-UBND", signed_on=date(2025, 8, 3))
+    b.refresh_from_db()
+    assert start.follows == move and start.kind == DecisionKind.START
+    assert start.effective_month == date(2025, 7, 1)  # continues from the month the old one stopped
+    assert start.backdating_reason  # July is paid as arrears, with the reason recorded
     assert b.commune == tree.b and b.village is None and b.area_path == tree.b.path
-    assert b.decisions.count() == 2
+    assert b.status == Status.ACTIVE and b.end_month is None
+    assert list(b.categories.filter(to_month__isnull=True).values_list("from_month", flat=True)) == [date(2025, 7, 1)]
+    assert list(services.pending_moves()) == []
+    with pytest.raises(InvalidTransition):
+        services.accept_move(actor=officer_b, move=move, number="10/QĐ", signed_on=date(2025, 8, 3))
 
 
 def test_one_person_represents_two_beneficiaries_and_payee_switches(make_input, officer_a):

@@ -261,3 +261,184 @@ def test_area_autocomplete_for_assignments_ignores_accents(admin_client, tree):
     )
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["Phường Vĩnh Mỹ"]
+
+
+# --- every admin write through a service: the services' rules hold in the admin too -------------
+
+
+def test_a_user_with_history_cannot_be_deleted_in_the_admin(admin_client, officer_a):
+    from django.utils import translation
+
+    url = reverse("admin:accounts_user_delete", args=[officer_a.pk])
+    with translation.override("vi"):
+        refs = str(RoleAssignment._meta.verbose_name_plural)
+    assert refs in admin_client.get(url).content.decode()
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 200
+    assert User.objects.filter(pk=officer_a.pk).exists()
+    assert RoleAssignment.objects.filter(user=officer_a).exists()
+    assert not AuditEvent.objects.filter(action="accounts.user.deleted").exists()
+
+
+def test_staff_without_superuser_rights_cannot_grant_them(client, officer_a):
+    from django.contrib.auth.models import Permission
+
+    staff = User.objects.create_user(username="nhan_vien", password=None, is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="accounts"))
+    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    data = user_form(officer_a, is_staff="on", is_superuser="on", full_name="Đổi tên")
+    data.update(inline_management(total=0, initial=0))
+    response = client.post(reverse("admin:accounts_user_change", args=[officer_a.pk]), data)
+    assert response.status_code in (302, 403), response.content.decode()[:2000]
+    officer_a.refresh_from_db()
+    assert not officer_a.is_superuser and not officer_a.is_staff
+    assert not AuditEvent.objects.filter(action="accounts.user.changed", after__has_key="is_superuser").exists()
+
+
+def test_an_assignment_cannot_be_moved_to_another_area_in_the_admin(admin_client, tree, officer_a):
+    existing = RoleAssignment.objects.get(user=officer_a)
+    data = user_form(officer_a)
+    data.update(inline_management(total=1, initial=1))
+    data.update(
+        {
+            "assignments-0-id": str(existing.pk),
+            "assignments-0-user": str(officer_a.pk),
+            "assignments-0-role": existing.role,
+            "assignments-0-area": str(tree.b.pk),
+        }
+    )
+    response = admin_client.post(reverse("admin:accounts_user_change", args=[officer_a.pk]), data)
+    assert response.status_code == 200
+    existing.refresh_from_db()
+    assert existing.area == tree.a
+    assert not AuditEvent.objects.filter(action__startswith="accounts.role.").exists()
+
+
+def test_changing_an_assignments_end_date_in_the_admin_is_audited(admin_client, tree, officer_a):
+    existing = RoleAssignment.objects.get(user=officer_a)
+    data = user_form(officer_a)
+    data.update(inline_management(total=1, initial=1))
+    data.update(
+        {
+            "assignments-0-id": str(existing.pk),
+            "assignments-0-user": str(officer_a.pk),
+            "assignments-0-role": existing.role,
+            "assignments-0-area": str(tree.a.pk),
+            "assignments-0-valid_to": "2030-12-31",
+        }
+    )
+    response = admin_client.post(reverse("admin:accounts_user_change", args=[officer_a.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.get(action="accounts.role.changed")
+    assert (event.before, event.after) == ({"valid_to": None}, {"valid_to": "2030-12-31"})
+
+
+def test_deleting_a_responsibility_in_force_ends_it(admin_client, tree):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from ansinh.accounts.models import Responsibility
+    from ansinh.accounts.services import assign_responsibility, create_org_unit
+
+    unit = create_org_unit(actor=None, kind=OrgKind.PROVIDER, name="Bưu điện", area=tree.district)
+    resp = assign_responsibility(
+        actor=None, org_unit=unit, area=tree.district, function="pay", valid_from=date(2025, 1, 1)
+    )
+    data = {
+        "kind": unit.kind,
+        "name": unit.name,
+        "short_name": "",
+        "area": str(tree.district.pk),
+        "active": "on",
+        **inline_management("responsibilities", total=1, initial=1),
+        "responsibilities-0-id": str(resp.pk),
+        "responsibilities-0-org_unit": str(unit.pk),
+        "responsibilities-0-function": "pay",
+        "responsibilities-0-area": str(tree.district.pk),
+        "responsibilities-0-valid_from": "2025-01-01",
+        "responsibilities-0-DELETE": "on",
+    }
+    response = admin_client.post(reverse("admin:accounts_orgunit_change", args=[unit.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    resp = Responsibility.objects.get(pk=resp.pk)
+    assert resp.valid_to == timezone.localdate() - timedelta(days=1)
+    event = AuditEvent.objects.get(action="accounts.responsibility.ended")
+    assert event.actor.username == "root"
+
+    # …and a unit that carried responsibilities is not deleted either
+    response = admin_client.post(reverse("admin:accounts_orgunit_delete", args=[unit.pk]), {"post": "yes"})
+    assert response.status_code == 200
+    assert not AuditEvent.objects.filter(action="accounts.orgunit.deleted").exists()
+
+
+def area_form(**values):
+    data = {
+        "tree": "legacy",
+        "level": "commune",
+        "code": "",
+        "name": "",
+        "division_type": "",
+        "parent": "",
+        "valid_from": "",
+        "valid_to": "",
+        "source": "",
+        **inline_management("children", total=0),
+    }
+    data.update(values)
+    return data
+
+
+def test_area_added_in_the_admin_goes_through_the_service(admin_client, tree):
+    from ansinh.areas.models import Area
+
+    url = reverse("admin:areas_area_add")
+    bad = admin_client.post(url, area_form(code="30999", name="Sai Chỗ", parent=str(tree.village_a.pk)))
+    assert bad.status_code == 200  # a commune under a village: refused by the service's rule
+    assert not Area.objects.filter(code="30999").exists()
+    response = admin_client.post(
+        url, area_form(code="30999", name="Núi Sam", division_type="Phường", parent=str(tree.district.pk))
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    area = Area.objects.get(code="30999")
+    assert area.path == f"{tree.district.path}{area.pk}/"
+    event = AuditEvent.objects.get(action="areas.area.created")
+    assert event.actor.username == "root"
+    assert event.after["name"] == "Núi Sam" and event.after["parent"] == tree.district.pk
+
+
+def test_a_referenced_area_is_not_deleted_in_the_admin(admin_client, tree, officer_a):
+    from ansinh.areas.models import Area
+
+    response = admin_client.post(reverse("admin:areas_area_delete", args=[tree.a.pk]), {"post": "yes"})
+    assert response.status_code == 200
+    assert Area.objects.filter(pk=tree.a.pk).exists()
+    assert not AuditEvent.objects.filter(action="areas.area.deleted").exists()
+
+
+def test_group_edits_in_the_admin_are_audited(admin_client):
+    from django.contrib.auth.models import Group, Permission
+
+    perm = Permission.objects.get(codename="view_auditevent")
+    response = admin_client.post(reverse("admin:auth_group_add"), {"name": "Xem nhật ký", "permissions": [perm.pk]})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    group = Group.objects.get(name="Xem nhật ký")
+    event = AuditEvent.objects.get(action="accounts.group.created")
+    assert event.object_id == str(group.pk)
+    assert event.after["permissions"] == ["audit.view_auditevent"]
+
+
+def test_a_rule_only_the_service_checks_comes_back_as_a_message(admin_client, tree):
+    from ansinh.areas.models import Area
+    from ansinh.areas.services import create_village
+
+    other = create_village(actor=None, commune=tree.a, name="Châu Long 2")
+    url = reverse("admin:areas_area_change", args=[other.pk])
+    data = area_form(name="Khóm Châu Long 1", code="", division_type="")
+    for fixed in ("tree", "level", "parent"):
+        data.pop(fixed)
+    response = admin_client.post(url, data, follow=True)
+    assert response.redirect_chain[-1][0] == url
+    assert any("Khóm Châu Long 1" in str(m) for m in response.context["messages"])
+    assert Area.objects.get(pk=other.pk).name == "Châu Long 2"
+    assert not AuditEvent.objects.filter(action="areas.area.changed").exists()

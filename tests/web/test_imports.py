@@ -259,8 +259,8 @@ def test_importing_the_same_file_again_changes_nothing(client_for, officer_a, tr
     assert (second.status, second.created, second.updated, second.unchanged) == (ImportStatus.DONE, 0, 0, 2)
     assert Beneficiary.objects.count() == 2
     assert beneficiary_events() == events
-    # only the import's own events (uploaded, confirmed, done) were added
-    assert AuditEvent.objects.count() - all_events == 3
+    # only the import's own events (uploaded, checking, checked, confirmed, done) were added
+    assert AuditEvent.objects.count() - all_events == 5
     assert (
         not AuditEvent.objects.filter(action__startswith="registry.beneficiary")
         .exclude(action="registry.beneficiary.created")
@@ -410,7 +410,7 @@ def test_background_job_polls_until_checked_then_stops(client_for, officer_a, tr
     assert response["Location"] == detail(job)
     assert job.status == ImportStatus.UPLOADED  # left to the worker
     task = DBTaskResult.objects.get()
-    assert task.task_path.endswith("check_import_task") and task.args_kwargs["args"] == [job.pk]
+    assert task.task_path.endswith("check_import_task") and task.args_kwargs["args"] == [job.pk, officer_a.pk]
 
     status_url = reverse("imports:status", args=[job.pk])
     body = client.get(detail(job)).content.decode()

@@ -162,6 +162,8 @@ def decision_form(**overrides) -> dict:
         "effective_month": "2026-04",
         "reason": "",
         "death_date": "",
+        "event_date": "",
+        "backdating_reason": "",
         "to_commune": "",
         "note": "",
         "cat-TOTAL_FORMS": "1",
@@ -471,7 +473,7 @@ def _sheet_rows(response):
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
     assert response["Content-Disposition"].startswith('attachment; filename="danh-sach-doi-tuong-')
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     return list(ws.iter_rows(values_only=True))
 
 
@@ -715,13 +717,34 @@ def test_stop_on_death_needs_the_date_and_takes_effect_the_month_after(client_fo
     assert Decision.objects.filter(beneficiary=ben, kind="stop").get().effective_month == date(2026, 3, 1)
 
 
-def test_move_to_another_commune_leaves_the_officers_areas(client_for, officer_a, officer_b, ben, tree):
-    response = client_for(officer_a).post(url("decision", ben.pk), decision_form(kind="move", to_commune=tree.b.pk))
+def test_move_is_stopped_here_and_continued_by_the_new_commune(client, client_for, officer_a, officer_b, ben, tree):
+    response = client_for(officer_a).post(
+        url("decision", ben.pk), decision_form(kind="move", to_commune=tree.b.pk, event_date="2026-02-20")
+    )
     assert response.status_code == 302
-    assert response["Location"] == url("list")
     ben.refresh_from_db()
-    assert (ben.commune_id, ben.village_id) == (tree.b.pk, None)
+    assert (ben.status, ben.stop_reason, ben.commune_id, ben.end_month) == (
+        "stopped",
+        "moved",
+        tree.a.pk,
+        date(2026, 2, 1),
+    )
+    # the new commune sees the person only as a move to receive: name, year, masked CCCD
+    b_client = client_for(officer_b)
+    assert b_client.get(url("detail", ben.pk)).status_code == 404
+    page = b_client.get(url("moves"))
+    assert ben.full_name in page.content.decode() and ben.cccd not in page.content.decode()
+    move = Decision.objects.get(beneficiary=ben, kind="move")
+    form = {"number": "", "signed_on": "2026-03-10", "village": "", "note": ""}
+    assert b_client.post(url("move_accept", move.pk), form).status_code == 422
+    response = b_client.post(url("move_accept", move.pk), {**form, "number": "7/QĐ-UBND"})
+    assert response.status_code == 302
+    ben.refresh_from_db()
+    assert (ben.status, ben.commune_id, ben.village_id) == ("active", tree.b.pk, None)
+    start = Decision.objects.get(beneficiary=ben, follows=move)
+    assert start.effective_month == date(2026, 3, 1)
     assert client_for(officer_b).get(url("detail", ben.pk)).status_code == 200
+    assert client_for(officer_a).get(url("detail", ben.pk)).status_code == 404
 
 
 def test_move_without_a_commune_is_a_field_error(client_for, officer_a, ben):
@@ -731,7 +754,9 @@ def test_move_without_a_commune_is_a_field_error(client_for, officer_a, ben):
 
 
 def test_adjust_replaces_the_categories_from_the_month(client_for, officer_a, ben):
-    data = decision_form(kind="adjust", **{"cat-0-entitlement": "D20.5.6|extremely_severe:adult|"})
+    data = decision_form(
+        kind="adjust", event_date="2026-03-02", **{"cat-0-entitlement": "D20.5.6|extremely_severe:adult|"}
+    )
     assert client_for(officer_a).post(url("decision", ben.pk), data).status_code == 302
     current = BeneficiaryCategory.objects.get(beneficiary=ben, to_month__isnull=True)
     assert (current.condition, current.from_month) == ("extremely_severe:adult", date(2026, 4, 1))

@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ansinh.accounts.models import ApiToken
-from ansinh.accounts.services import create_api_token, revoke_api_token
+from ansinh.accounts.services import create_api_token, default_token_days, revoke_api_token
 
 from ..forms import ApiTokenForm
 
@@ -18,12 +18,13 @@ def _my_tokens(user):
 @never_cache
 @login_required
 def tokens(request):
-    """The user's personal API tokens. A new token's raw value is shown once, in this response."""
+    """The user's personal API tokens. A new token's raw value is shown once, in this response;
+    it expires after `settings.ANSINH_API_TOKEN_DAYS` days."""
     form, raw = ApiTokenForm(request.POST or None), None
     if request.method == "POST" and form.is_valid():
         _token, raw = create_api_token(actor=request.user, user=request.user, name=form.cleaned_data["name"])
         form = ApiTokenForm()
-    context = {"form": form, "raw": raw, "tokens": _my_tokens(request.user)}
+    context = {"form": form, "raw": raw, "tokens": _my_tokens(request.user), "token_days": default_token_days()}
     return render(request, "account/tokens.html", context)
 
 

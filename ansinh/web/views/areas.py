@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ansinh.accounts import access
 from ansinh.accounts.models import Function
@@ -24,6 +24,7 @@ CHILDREN_SHOWN_UP_TO = 10  # top areas; above that only counts are listed
 HISTORY_SHOWN = 20
 
 
+@require_GET
 @cap_required(Cap.AREAS_VIEW)
 def area_list(request):
     """The user's top areas with their direct children, and a name search inside them."""
@@ -64,6 +65,7 @@ def _detail_context(request, area: Area, village_form: VillageForm | None = None
     }
 
 
+@require_GET
 @cap_required(Cap.AREAS_VIEW)
 def area_detail(request, pk: int):
     area = get_object_or_404(access.areas_for(request.user), pk=pk)

@@ -121,7 +121,8 @@ def _job_context(request, job: ImportJob) -> dict:
         "can_import": can_import,
         "can_confirm": can_import and job.status == ImportStatus.VALIDATED and to_write > 0,
         "can_cancel": can_import and job.status in (ImportStatus.UPLOADED, ImportStatus.VALIDATED),
-        "can_download_report": can_import and job.status in CHECKED,
+        "can_download_report": can_import and job.status in CHECKED and bool(job.file),
+        "file_purged": not job.file,
         "registry_url": reverse("registry:list") if job.status == ImportStatus.DONE else None,
     }
 
@@ -191,7 +192,7 @@ def job_report(request, pk: int):
     """The uploaded rows as they were, with the error and warning columns (XLSX)."""
     job = _job_or_404(request.user, pk)
     _require_import(request.user, job)
-    if job.status not in CHECKED:
+    if job.status not in CHECKED or not job.file:  # no file: deleted after the retention period
         raise Http404
     stem = PurePath(job.original_name).stem or "nhap"
     response = HttpResponse(exports.error_report(job), content_type=XLSX)

@@ -1,5 +1,6 @@
 from django.db.models import Prefetch
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from ansinh.accounts import access
 from ansinh.accounts.models import OrgUnit, Responsibility
@@ -9,6 +10,7 @@ from ..forms import OrgFilterForm
 from ..shortcuts import cap_required, paginate
 
 
+@require_GET
 @cap_required(Cap.ORGS_VIEW)
 def org_list(request):
     """Organisation units seated in the user's areas, with what each is responsible for."""

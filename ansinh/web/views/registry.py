@@ -11,12 +11,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
@@ -28,13 +28,14 @@ from ansinh.core.money import format_vnd
 from ansinh.core.text import phone_display
 from ansinh.policy.entitlement import Claim, monthly_entitlement
 from ansinh.policy.models import Category
-from ansinh.registry import exports, queries, services
+from ansinh.registry import exports, matching, queries, services
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, DecisionKind, Representation, Status
 
 from ..forms_registry import (
     BeneficiaryForm,
     BeneficiarySearchForm,
     DecisionForm,
+    MoveAcceptForm,
     RepresentativeForm,
     beneficiary_initial,
     category_formset,
@@ -44,6 +45,7 @@ from ..forms_registry import (
 from ..shortcuts import cap_required, is_htmx, paginate, vary_on_htmx
 
 PAGE_SIZE = 25
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HISTORY_SHOWN = 20
 AREA_CHOICES_UP_TO = 400  # communes in the filter; above that the user's top areas and their children
 VILLAGES_LISTED_UP_TO = 3  # communes whose villages are listed in the filter without selecting one
@@ -157,6 +159,7 @@ def _searched(request, form: BeneficiarySearchForm):
     return queries.search(request.user, form.params())
 
 
+@require_GET
 @cap_required(Cap.REGISTRY_VIEW)
 def beneficiary_list(request):
     """Search by name (with or without diacritics), CCCD or phone, filter by area, category,
@@ -178,19 +181,29 @@ def beneficiary_list(request):
         "rows": rows,
         "query_string": request.GET.urlencode(),
         "can_create": access.has_cap(user, Cap.REGISTRY_EDIT),
+        "can_export": access.has_cap(user, Cap.REGISTRY_EXPORT),
     }
     template = "registry/_results.html" if is_htmx(request) else "registry/list.html"
     return vary_on_htmx(render(request, template, context))
 
 
-@cap_required(Cap.REGISTRY_VIEW)
+@require_GET
+@cap_required(Cap.REGISTRY_EXPORT)
 def beneficiary_export(request):
-    """The filtered list as XLSX; CCCD masked unless the user may see it in that area."""
+    """The filtered list as XLSX, streamed from a temporary file, in the areas where the user
+    may export; CCCD and phone masked where the user may not see them; logged. A list too long
+    for one file sends the user back to the list with the reason."""
     form = _search_form(request)
-    content = exports.beneficiary_list_xlsx(request.user, _searched(request, form))
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    try:
+        export = exports.export_beneficiary_list(
+            actor=request.user, results=_searched(request, form), params=form.params()
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        query = request.GET.urlencode()
+        return redirect(reverse("registry:list") + (f"?{query}" if query else ""))
     filename = f"danh-sach-doi-tuong-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response = FileResponse(export.file, as_attachment=True, filename=filename, content_type=XLSX)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -210,18 +223,28 @@ def _entitlement(b: Beneficiary, categories: list[BeneficiaryCategory]):
     if not claims or b.start_month > month:
         return None
     result = monthly_entitlement(claims=claims, month=month, birth_date=b.birth_date, province=b.commune)
-    return {"month": month, "amount": format_vnd(result.amount), "result": result} if result else None
+    if not result:
+        return None
+    return {"month": month, "amount": format_vnd(result.amount), "result": result, "explanation": result.explanation}
 
 
+@require_GET
 @cap_required(Cap.REGISTRY_VIEW)
 def beneficiary_detail(request, pk: int):
     user = request.user
     b = _beneficiary(request, pk)
     area = _area_of(b)
-    categories = list(b.categories.select_related("category").order_by("to_month", "-from_month", "category__code"))
+    all_categories = list(b.categories.select_related("category").order_by("to_month", "-from_month", "category__code"))
+    categories = queries.visible_categories(user, all_categories, b.area_path)
+    entitlement = _entitlement(b, all_categories)
+    if entitlement and len(categories) < len(all_categories):
+        entitlement["explanation"] = ""  # it would name the hidden (HIV-related) category
     links = list(b.representations.select_related("representative").order_by("ended_at", "-is_payee", "id"))
+    person_visible = matching.viewer(user)
     for link in links:
-        link.phone_display = phone_display(link.representative.phone)
+        # a person who belongs to another area: name and masked CCCD only
+        link.person_visible = person_visible(link.representative.area_path)
+        link.phone_display = phone_display(link.representative.phone) if link.person_visible else ""
     decisions = list(
         b.decisions.select_related("to_commune", "from_commune", "created_by").order_by("-effective_month", "-id")
     )
@@ -242,7 +265,7 @@ def beneficiary_detail(request, pk: int):
         "payee": next((link for link in links if link.is_payee and link.ended_at is None), None),
         "status_history": list(b.status_history.select_related("decision").order_by("-effective_month", "-id")),
         "decisions": decisions,
-        "entitlement": _entitlement(b, categories),
+        "entitlement": entitlement,
         "history": events,
         "can_edit": access.can_in_area(user, Cap.REGISTRY_EDIT, area),
         "can_decide": access.can_in_area(user, Cap.REGISTRY_DECIDE, area),
@@ -269,7 +292,7 @@ def beneficiary_create(request):
         form = BeneficiaryForm(request.POST, communes=communes)
         cats = category_formset(request.POST, choices=choices)
         if form.is_valid() & cats.is_valid():
-            data, findings = services.validate_beneficiary(form.beneficiary_input(cats.category_inputs()))
+            data, findings = services.validate_beneficiary(form.beneficiary_input(cats.category_inputs()), actor=user)
             accepted = form.cleaned_data["accept_duplicate"]
             if findings.errors:
                 _apply_errors(form, findings.errors, category_errors)
@@ -310,23 +333,20 @@ def beneficiary_edit(request, pk: int):
     if request.method == "POST":
         form = BeneficiaryForm(request.POST, initial=beneficiary_initial(b), communes=communes, creating=False)
         if form.is_valid():
-            data = form.beneficiary_input()
-            d = form.cleaned_data
-            identity_changed = (d["full_name"], d["birth_date"]) != (b.full_name, b.birth_date)
-            if identity_changed and not d["accept_duplicate"]:
-                dup = services.likely_duplicates(
-                    full_name=d["full_name"], birth_date=d["birth_date"], commune=d["commune"], exclude_id=b.pk
-                ).first()
-                if dup is not None:
-                    duplicate = [services.likely_duplicate_message(dup)]
-            if not duplicate:
-                try:
-                    services.update_beneficiary(actor=user, beneficiary=b, data=data)
-                except ValidationError as exc:
-                    _apply_errors(form, _error_dict(exc))
-                else:
-                    messages.success(request, _("The changes are saved."))
-                    return redirect("registry:detail", pk=b.pk)
+            try:
+                services.update_beneficiary(
+                    actor=user,
+                    beneficiary=b,
+                    data=form.beneficiary_input(),
+                    accept_duplicate=form.cleaned_data["accept_duplicate"],
+                )
+            except services.LikelyDuplicate as exc:
+                duplicate = [str(m) for m in exc.message_dict.get("full_name", [])]
+            except ValidationError as exc:
+                _apply_errors(form, _error_dict(exc))
+            else:
+                messages.success(request, _("The changes are saved."))
+                return redirect("registry:detail", pk=b.pk)
     else:
         form = BeneficiaryForm(initial=beneficiary_initial(b), communes=communes, creating=False)
     context = {"form": form, "b": b, "duplicate": duplicate, "creating": False}
@@ -374,6 +394,8 @@ def decision_create(request, pk: int):
                     effective_month=d["effective_month"],
                     reason=d["reason"] if d["kind"] == DecisionKind.STOP else "",
                     death_date=d["death_date"] if d["kind"] == DecisionKind.STOP else None,
+                    event_date=d["event_date"],
+                    backdating_reason=d["backdating_reason"],
                     to_commune=d["to_commune"] if d["kind"] == DecisionKind.MOVE else None,
                     categories=cats.category_inputs() if d["kind"] == DecisionKind.ADJUST else None,
                     note=d["note"],
@@ -397,6 +419,60 @@ def decision_create(request, pk: int):
         cats = category_formset(choices=choices, initial=cat_initial, rows=len(cat_initial) + 1)
     context = {"form": form, "cats": cats, "category_errors": category_errors, "b": b}
     return render(request, "registry/decision_form.html", context, status=422 if request.method == "POST" else 200)
+
+
+# --- moves between communes ---------------------------------------------------------------------
+
+
+@require_GET
+@cap_required(Cap.REGISTRY_VIEW)
+def move_list(request):
+    """People moving into the user's communes: the old commune stopped their allowance with a move
+    decision; the new commune continues it with its own decision."""
+    moves = list(queries.incoming_moves_for(request.user)[:500])
+    decide = {m.pk: access.can_in_area(request.user, Cap.REGISTRY_DECIDE, m.to_commune) for m in moves}
+    return render(request, "registry/moves.html", {"moves": [(m, decide[m.pk]) for m in moves]})
+
+
+@cap_required(Cap.REGISTRY_VIEW)
+def move_accept(request, pk: int):
+    """The new commune's decision: the allowance continues from the month the old one stopped."""
+    move = get_object_or_404(queries.incoming_moves_for(request.user), pk=pk)
+    if not access.can_in_area(request.user, Cap.REGISTRY_DECIDE, move.to_commune):
+        raise PermissionDenied
+    villages = Area.objects.filter(parent=move.to_commune, level=Level.VILLAGE).order_by("name_key")
+    if request.method == "POST":
+        form = MoveAcceptForm(request.POST, villages=villages)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                decision = services.accept_move(
+                    actor=request.user,
+                    move=move,
+                    number=d["number"],
+                    signed_on=d["signed_on"],
+                    village=d["village"],
+                    note=d["note"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, _error_dict(exc))
+            except InvalidTransition as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s is now a beneficiary of %(commune)s from %(month)s.")
+                    % {
+                        "name": move.beneficiary.full_name,
+                        "commune": move.to_commune.full_name,
+                        "month": decision.effective_month.strftime("%m/%Y"),
+                    },
+                )
+                return redirect("registry:detail", pk=move.beneficiary_id)
+    else:
+        form = MoveAcceptForm(initial={"signed_on": timezone.localdate()}, villages=villages)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "registry/move_accept.html", {"form": form, "move": move}, status=status)
 
 
 # --- representatives ---------------------------------------------------------------------------
