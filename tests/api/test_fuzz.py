@@ -6,7 +6,7 @@ registry rule may refuse it: 422 of type `rule`), an invalid one is refused with
 
 The requests go through Django's WSGI handler (middleware included) into the test database, with
 a personal token of the commune A officer. So that the endpoints' logic runs and not only their
-404s, most valid requests are steered onto real rows and plausible values (`steer`): ids of the
+404s, most valid requests are steered onto real rows and plausible values (`_steer`): ids of the
 beneficiaries, representations and areas below, real category codes, CCCDs that match the birth
 date. The steering is a function of the generated values, so Hypothesis replays a failure
 exactly; invalid requests are sent as generated."""
@@ -27,7 +27,7 @@ from ansinh.api.urls import api
 from tests.factories import cccd_for
 
 # Examples per operation and generation mode (valid / invalid), besides the coverage phase's
-# boundary cases. The whole file takes about two minutes on CI's two cores.
+# boundary cases. The whole file takes about a minute on CI's two cores (two at most).
 MAX_EXAMPLES = 50
 
 CONFIG = schemathesis.Config.from_dict(

@@ -113,6 +113,15 @@ def test_a_dead_person_cannot_be_restarted(make_input, officer_a):
 
 # --- 2. a person record is not another commune's to edit --------------------------------------
 
+SAU_BIRTH = date(1939, 9, 9)
+SAU_CCCD = cccd_for(SAU_BIRTH, "male", "424242")
+
+
+def in_b(make_input, tree, **extra):
+    """A man of commune B (who may be represented by commune A's person)."""
+    values = {"full_name": "Phạm Văn Sáu", "gender": "male", "birth_date": SAU_BIRTH, "cccd": SAU_CCCD}
+    return make_input(**(values | {"commune_id": tree.b.pk, "village_id": None} | extra))
+
 
 @pytest.fixture
 def rep_in_a(make_input, officer_a):
@@ -123,18 +132,7 @@ def rep_in_a(make_input, officer_a):
 def test_another_commune_links_a_known_representative_without_overwriting(rep_in_a, make_input, officer_b, tree):
     rep, _b = rep_in_a
     before = (rep.full_name, rep.birth_date, rep.gender, rep.phone)
-    birth = date(1939, 9, 9)
-    other = services.create_beneficiary(
-        actor=officer_b,
-        data=make_input(
-            full_name="Phạm Văn Sáu",
-            gender="male",
-            birth_date=birth,
-            cccd=cccd_for(birth, "male", "424242"),
-            commune_id=tree.b.pk,
-            village_id=None,
-        ),
-    )
+    other = services.create_beneficiary(actor=officer_b, data=in_b(make_input, tree))
     link = services.add_representation(
         actor=officer_b,
         beneficiary=other,
@@ -148,16 +146,7 @@ def test_another_commune_links_a_known_representative_without_overwriting(rep_in
 
 def test_a_known_cccd_under_another_name_is_refused_on_every_path(rep_in_a, make_input, officer_b, tree, tmp_path):
     rep, _b = rep_in_a
-    birth = date(1939, 9, 9)
-    data = make_input(
-        full_name="Phạm Văn Sáu",
-        gender="male",
-        birth_date=birth,
-        cccd=cccd_for(birth, "male", "424242"),
-        commune_id=tree.b.pk,
-        village_id=None,
-        representatives=[rep_input(full_name="Đỗ Thị Bảy", gender="female")],
-    )
+    data = in_b(make_input, tree, representatives=[rep_input(full_name="Đỗ Thị Bảy", gender="female")])
     with pytest.raises(ValidationError) as exc:
         services.create_beneficiary(actor=officer_b, data=data)
     assert any("cccd" in key for key in exc.value.message_dict)
@@ -166,7 +155,7 @@ def test_a_known_cccd_under_another_name_is_refused_on_every_path(rep_in_a, make
         full_name="Phạm Văn Sáu",
         birth_date="09/09/1939",
         gender="Nam",
-        cccd=cccd_for(birth, "male", "424242"),
+        cccd=SAU_CCCD,
         category="D20.5.5.c",
         start_month="01/2025",
         rep_full_name="Đỗ Thị Bảy",
@@ -181,12 +170,11 @@ def test_a_known_cccd_under_another_name_is_refused_on_every_path(rep_in_a, make
 
 def test_the_bulk_path_and_the_service_treat_a_known_person_alike(rep_in_a, officer_a, officer_b, tree, tmp_path):
     rep, _b = rep_in_a
-    birth = date(1939, 9, 9)
     line = row(
         full_name="Phạm Văn Sáu",
         birth_date="09/09/1939",
         gender="Nam",
-        cccd=cccd_for(birth, "male", "424242"),
+        cccd=SAU_CCCD,
         category="D20.5.5.c",
         start_month="01/2025",
         rep_full_name="Lê Văn Tư",
@@ -210,18 +198,7 @@ def test_the_bulk_path_and_the_service_treat_a_known_person_alike(rep_in_a, offi
 def test_api_shows_another_communes_person_by_name_and_masked_cccd_only(
     rep_in_a, make_input, officer_b, tree, api_client_for
 ):
-    birth = date(1939, 9, 9)
-    other = services.create_beneficiary(
-        actor=officer_b,
-        data=make_input(
-            full_name="Phạm Văn Sáu",
-            gender="male",
-            birth_date=birth,
-            cccd=cccd_for(birth, "male", "424242"),
-            commune_id=tree.b.pk,
-            village_id=None,
-        ),
-    )
+    other = services.create_beneficiary(actor=officer_b, data=in_b(make_input, tree))
     client = api_client_for(officer_b)
     body = {"full_name": "Lê Văn Tư", "cccd": REP_CCCD, "kind": "authorised"}
     response = client.post(f"/api/v1/beneficiaries/{other.pk}/representatives", body, content_type="application/json")
