@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test setup install install-test browser lint fmt migrate demo serve messages bench clean
+.PHONY: run test setup install install-test browser lint fmt migrate demo static serve messages bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 
 install: $(STAMP)
 
-setup: install migrate demo
+setup: install static migrate demo
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -31,8 +31,12 @@ migrate: install
 demo: install
 	$(PY) manage.py load_demo
 
+# Static files with hashed names and gzip copies, served by WhiteNoise (DEBUG or not), cached for good.
+static: install
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
 # The web server and the background worker (imports of big files) run together.
-serve: install
+serve: install static
 	@echo "ansinh: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@DEBUG=$${DEBUG-1} $(PY) manage.py db_worker --no-reload --interval 1 & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \

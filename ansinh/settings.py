@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ansinh.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ansinh.core.middleware.GZipTextMiddleware",  # pages: 34 kB of registry list → 6 kB
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,17 +181,24 @@ USE_THOUSAND_SEPARATOR = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start while it is missing
+# Static files: collected (`manage.py collectstatic`, run by `make setup` and `make serve`) with
+# hashed names and gzip copies, served by WhiteNoise in every mode, DEBUG included (runserver's
+# own static view is off: whitenoise.runserver_nostatic), hashed names cached for good.
+# The tests alone link plain names found by the finders: pytest-django's live server serves
+# /static/ from the finders, which know no hashed name (tests/web/test_static.py collects and
+# serves the real thing).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if TESTING
+            else "ansinh.core.staticfiles.CompressedManifestStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = TESTING
+WHITENOISE_AUTOREFRESH = False  # DEBUG would turn it on: the files are collected, read once at start
 MEDIA_ROOT = DATA_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024

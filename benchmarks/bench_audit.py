@@ -7,13 +7,16 @@ template) as three users whose area scoping differs:
   commune    a commune officer of one commune (under 1 %)
 
 For each: the newest page, an older page (a random cursor: what "Older →" gives), the page of
-one action (the action filter) and, for the commune, the page of one village (the area filter).
+one action (the action filter), of one user (the user filter: `(actor, id)` index), of one week
+(the date filter, read as a range of ids), of one person (the person filter) and, for the
+commune, the page of one village (the area filter).
 Each sample is a new request (the permission cache is rebuilt). For information, what the
 screen ran before on every request: the DISTINCT over the actions of the user's areas and an
 exact COUNT(*) of their events.
 
-The events are synthetic (actor "bench-audit", actions of the catalogue, areas: the communes and
-villages of the province, one every 30 s), written set-based with INSERT … SELECT
+The events are synthetic (actor label "bench-audit", one of a few bench users as the actor,
+actions of the catalogue, areas: the communes and villages of the province, one every 30 s,
+about a thousand people as objects), written set-based with INSERT … SELECT
 generate_series in chunks of 100,000; a loaded log is reused and only topped up. The log is
 append-only: they stay.
 
@@ -23,6 +26,7 @@ append-only: they stay.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import sys
@@ -74,6 +78,20 @@ def ensure_areas(url: str):
     return province
 
 
+ACTORS = 8  # bench users the synthetic events are spread over (the user filter)
+PEOPLE = 1000  # object ids of the synthetic events (the person filter)
+
+
+def bench_actors() -> list[int]:
+    from ansinh.accounts.models import User
+
+    ids = []
+    for i in range(1, ACTORS + 1):
+        user, _ = User.objects.get_or_create(username=f"bench_audit_actor_{i}", defaults={"full_name": f"Bench {i}"})
+        ids.append(user.pk)
+    return ids
+
+
 def ensure_events(province, size: int) -> dict:
     """Top the log up to `size` synthetic events in the province; VACUUM ANALYZE after a load."""
     from django.db import connection
@@ -91,6 +109,7 @@ def ensure_events(province, size: int) -> dict:
             )
         )
         ids, paths = [a for a, _p in areas], [p for _a, p in areas]
+        actors = bench_actors()
         c.say(f"writing the log: {have:,} → {size:,} synthetic events over {len(areas):,} areas …")
         started = time.monotonic()
         for start in range(have, size, CHUNK):
@@ -98,11 +117,12 @@ def ensure_events(province, size: int) -> dict:
             with connection.cursor() as cur:  # autocommit: one transaction per chunk
                 cur.execute(
                     """
-                    INSERT INTO audit_auditevent (at, actor_label, area_id, area_path, action, object_type,
-                                                  object_id, object_repr, after, note)
-                    SELECT now() - make_interval(secs => (%(size)s - g) * 30), %(label)s, a.id, a.path,
+                    INSERT INTO audit_auditevent (at, actor_id, actor_label, area_id, area_path, action,
+                                                  object_type, object_id, object_repr, after, note)
+                    SELECT now() - make_interval(secs => (%(size)s - g) * 30),
+                           (%(actors)s::bigint[])[1 + g %% %(n_actors)s], %(label)s, a.id, a.path,
                            (%(actions)s::text[])[1 + floor(power(random(), 2) * %(n_actions)s)::int],
-                           'registry.beneficiary', g::text, 'Nguyễn Thị Ánh (1940)',
+                           'registry.beneficiary', (g %% %(people)s)::text, 'Nguyễn Thị Ánh (1940)',
                            '{"status": "active"}'::jsonb, ''
                     FROM generate_series(%(start)s, %(stop)s) AS g
                     CROSS JOIN LATERAL (
@@ -120,6 +140,9 @@ def ensure_events(province, size: int) -> dict:
                         "ids": ids,
                         "paths": paths,
                         "n_areas": len(areas),
+                        "actors": actors,
+                        "n_actors": len(actors),
+                        "people": PEOPLE,
                     },
                 )
             c.say(f"  {stop + 1:,} events ({time.monotonic() - started:.0f} s)")
@@ -178,10 +201,21 @@ def requests_for(user, area, n: int, rng: random.Random) -> dict[str, list[dict]
 
     scoped = queries.events_for(user)
     bounds = scoped.aggregate(lo=Min("id"), hi=Max("id"))
+    days = scoped.aggregate(first=Min("at"), last=Max("at"))
+    span = max(0, (days["last"].date() - days["first"].date()).days - 7)
+    weeks = [days["first"].date() + dt.timedelta(days=rng.randint(0, span)) for _ in range(n)]
+    actors = bench_actors()
     kinds = {
         "newest page": [{} for _ in range(n)],
         "older page": [{"older": rng.randint(bounds["lo"], bounds["hi"])} for _ in range(n)],
         "one action": [{"action": rng.choice(ACTIONS)} for _ in range(n)],
+        "one user": [{"actor": rng.choice(actors)} for _ in range(n)],
+        "one week": [
+            {"since": d.strftime("%d/%m/%Y"), "until": (d + dt.timedelta(days=6)).strftime("%d/%m/%Y")} for d in weeks
+        ],
+        # the person filter resolves a beneficiary to its objects; the synthetic events name object
+        # ids without rows behind them, so the page's query is measured on its own (`scoped`)
+        "one person": [{"object_id": str(rng.randrange(PEOPLE))} for _ in range(n)],
     }
     if area.level == Level.COMMUNE:
         villages = list(Area.objects.filter(parent=area, level=Level.VILLAGE).values_list("pk", flat=True))
@@ -189,17 +223,25 @@ def requests_for(user, area, n: int, rng: random.Random) -> dict[str, list[dict]
     return kinds
 
 
+def _day(text: str | None):
+    return dt.datetime.strptime(text, "%d/%m/%Y").date() if text else None
+
+
 def scoped(user, params: dict):
-    """The events of the screen for these parameters (as audit.views builds them)."""
+    """The events of the screen for these parameters (as web.views.audit builds them)."""
     from ansinh.areas.models import Area
     from ansinh.audit import queries
 
-    events = queries.events_for(user)
-    if params.get("area"):
-        events = events.filter(area_path__startswith=Area.objects.get(pk=params["area"]).path)
-    if params.get("action"):
-        events = events.filter(action=params["action"])
-    return events
+    f = queries.EventFilter(
+        area_path=Area.objects.get(pk=params["area"]).path if params.get("area") else "",
+        action=params.get("action", ""),
+        actor_id=params.get("actor"),
+        since=_day(params.get("since")),
+        until=_day(params.get("until")),
+    )
+    if params.get("object_id"):
+        f.objects = [("registry.beneficiary", [params["object_id"]])]
+    return queries.filtered(queries.events_for(user), f)
 
 
 def measure(client, user, inputs: list[dict]) -> dict:
@@ -212,16 +254,19 @@ def measure(client, user, inputs: list[dict]) -> dict:
     url = reverse("audit:list")
     times, query_ms, shown = [], [], []
     for params in inputs:
-        t0 = time.perf_counter()
-        response = client.get(url, params)
-        times.append((time.perf_counter() - t0) * 1000)
-        assert response.status_code == 200, response.status_code
-        shown.append(len(response.context["page"].events) if response.context else 0)
+        if "object_id" not in params:  # not a parameter of the screen (see requests_for)
+            t0 = time.perf_counter()
+            response = client.get(url, params)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, response.status_code
+            shown.append(len(response.context["page"].events) if response.context else 0)
         access.forget(user)
         events = scoped(user, params)
         t0 = time.perf_counter()
         queries.page_of(events.select_related("actor"), older_than=params.get("older"))
         query_ms.append((time.perf_counter() - t0) * 1000)
+    if not times:
+        times, shown = query_ms, [0]
     return {"total": c.percentiles(times), "query": c.percentiles(query_ms), "rows_min": min(shown)}
 
 

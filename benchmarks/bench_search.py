@@ -18,7 +18,10 @@ Searches (random samples of real rows each):
   village      area = a random village of the province
 and, for information (no target): "full name" (q = a whole accent-free name), "given name"
 (q = one given name, found as any word of the name) and "whole province" (no filter: the
-first page of the province, what the list shows before anything is typed).
+first page of the province, what the list shows before anything is typed). Without a name the
+rows are in Vietnamese list order (sort_key, id: registry migration 0007), so "village" and
+"whole province" measure that order: the whole province reads it from the (sort_key, id)
+b-tree, a village sorts its rows found by the (village, name_key) index.
 
 The registry is made with `manage.py load_demo --size N --province 89` (chunked, bounded
 memory), which only tops the province up: a loaded database is reused.

@@ -246,7 +246,8 @@ def _target_area(user, commune_id: int, village_id: int | None) -> Area:
 
 @router.get("/beneficiaries", response=responses({200: BeneficiaryPage}))
 def list_beneficiaries(request, filters: Query[BeneficiaryFilters]):
-    """Search the beneficiaries in the user's areas, ordered by name."""
+    """Search the beneficiaries in the user's areas: a name search ranked (names starting with it
+    first), otherwise in Vietnamese list order (given name first)."""
     params = queries.SearchParams(
         q=filters.q,
         cccd=filters.cccd,
@@ -257,7 +258,7 @@ def list_beneficiaries(request, filters: Query[BeneficiaryFilters]):
         needs=tuple(filters.needs),
         issues=filters.issues,
     )
-    results = queries.search(request.auth, params)  # ranked for a name, else in name order
+    results = queries.search(request.auth, params)  # ranked for a name, else in Vietnamese list order
     cap = queries.COUNT_CAP
     upto = queries.count_upto(results, cap)  # exact up to the cap: a million-row COUNT(*) is slow
     exact = upto <= cap

@@ -122,3 +122,80 @@ class Area(models.Model):
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or self.valid_to >= day)
+
+
+class Share(models.TextChoices):
+    WHOLE = "whole", _("Whole")
+    PART = "part", _("Part")
+
+
+class AreaSuccession(models.Model):
+    """A pre-2025 commune → a commune of the tree in force from 2025-07-01 (the 2025
+    resolutions of the Standing Committee of the National Assembly). A commune split between
+    successors has several rows, each a part; `seat` marks the one that received its seat, where
+    its villages go until an officer assigns them."""
+
+    legacy = models.ForeignKey(
+        Area, verbose_name=_("pre-2025 commune"), on_delete=models.PROTECT, related_name="successions"
+    )
+    successor = models.ForeignKey(
+        Area, verbose_name=_("successor commune"), on_delete=models.PROTECT, related_name="predecessions"
+    )
+    share = models.CharField(_("share"), max_length=5, choices=Share.choices)
+    seat = models.BooleanField(_("received the seat"), default=False)
+    resolution = models.CharField(_("resolution"), max_length=60, blank=True)
+    resolution_date = models.DateField(_("resolution date"), null=True, blank=True)
+    note = models.TextField(_("source note"), blank=True)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("commune succession")
+        verbose_name_plural = _("commune successions")
+        ordering = ["legacy__code", "-seat", "successor__code"]
+        constraints = [models.UniqueConstraint(fields=["legacy", "successor"], name="succession_unique_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.legacy} → {self.successor}"
+
+
+class VillageAssignment(models.Model):
+    """A village of a commune split by the reform: the successor an officer assigned it to. Until
+    then (`successor` empty) the village stays with the successor that received the seat and is
+    listed for assignment."""
+
+    village = models.OneToOneField(
+        Area, verbose_name=_("village"), on_delete=models.PROTECT, related_name="reform_assignment"
+    )
+    legacy_commune = models.ForeignKey(
+        Area, verbose_name=_("pre-2025 commune"), on_delete=models.PROTECT, related_name="+"
+    )
+    successor = models.ForeignKey(
+        Area, verbose_name=_("successor commune"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("village assignment")
+        verbose_name_plural = _("village assignments")
+
+    def __str__(self) -> str:
+        return f"{self.village} → {self.successor or '?'}"
+
+
+class ReformRun(models.Model):
+    """One run of the reform transition for a pre-2025 province, with what it did and could not
+    place (the transition is re-runnable; each run that changed something is kept)."""
+
+    province = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    ran_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    report = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("reform transition run")
+        verbose_name_plural = _("reform transition runs")
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"{self.province} ({self.ran_at:%Y-%m-%d})"

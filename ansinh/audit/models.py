@@ -15,6 +15,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # served by (actor, id) below
     )
     api_token = models.ForeignKey(
         "accounts.ApiToken", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -48,6 +49,8 @@ class AuditEvent(models.Model):
                 name="audit_action_area_id_idx",
                 opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"],
             ),
+            # the user filter: one user's events newest first (what they did, anywhere)
+            models.Index(fields=["actor", "id"], name="audit_actor_id_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 
 
 class SecurityHeadersMiddleware:
@@ -23,3 +24,15 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         return response
+
+
+class GZipTextMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware (with its BREACH mitigation: random bytes in the gzip header)
+    for text only: pages, HTMX fragments, CSV. Spreadsheets and other zip-based files are
+    compressed already; static files are WhiteNoise's, served from gzip copies; the JSON API
+    answers machines, not phones on a slow line, and stays as it was."""
+
+    def process_response(self, request, response):
+        if not response.get("Content-Type", "").startswith("text/"):
+            return response
+        return super().process_response(request, response)

@@ -1,5 +1,7 @@
-"""Demo organisations and one user per role for An Giang province (pre-2025 tree), as in the
-source documents: the pilot ran in Châu Đốc city (884) and Tịnh Biên town (890).
+"""Demo organisations and one user per role for An Giang province, as in the source documents:
+the pilot ran in Châu Đốc city (884) and Tịnh Biên town (890) of the pre-2025 tree, whose offices
+are kept as history; since the 2025 reform the demo lives in current An Giang (91), with the
+commune deciding (Decree 147/2025) and one user per role on current-tree areas.
 All people are invented; logins are for the demo only."""
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ansinh.accounts.services import (
     create_user,
     update_user,
 )
-from ansinh.areas.models import Area, Level, Tree
+from ansinh.areas.models import CURRENT_START, Area, Level, Tree
 
 DEMO_PASSWORD = "ansinh-demo-2026"
 PROVINCE_CODE = "89"
@@ -34,10 +36,6 @@ class DemoLogin:
 
 def _legacy(code: str) -> Area:
     return Area.objects.get(tree=Tree.LEGACY, code=code)
-
-
-def _first_commune(district: Area) -> Area:
-    return Area.objects.filter(parent=district, level=Level.COMMUNE).order_by("code").first()
 
 
 @transaction.atomic
@@ -101,40 +99,97 @@ def load_organisations() -> dict[str, int]:
     return {"org_units": OrgUnit.objects.count()}
 
 
-def demo_users() -> list[tuple[str, str, str, str]]:
-    """(username, full name, role, area code or 'village:<commune code>') — one user per role,
-    plus an officer of a Tịnh Biên commune to show that areas are separated."""
-    chau_doc, tinh_bien = _legacy("884"), _legacy("890")
-    c1, c2 = _first_commune(chau_doc), _first_commune(tinh_bien)
+# --- the tree in force from 2025-07-01 -------------------------------------------------------------
+
+CURRENT_PROVINCE_CODE = "91"  # An Giang, merged with Kiên Giang
+# the current communes of the two pilot units (successors of Châu Đốc 884 and Tịnh Biên 890)
+CURRENT_PILOT_COMMUNES = ("30316", "30325", "30502", "30505", "30520", "30526", "30538")
+HOME_COMMUNE = "30316"  # Phường Châu Đốc: the demo's commune
+OTHER_COMMUNE = "30502"  # Phường Thới Sơn (Tịnh Biên): an officer who must see nothing of Châu Đốc
+
+
+def _current(code: str) -> Area:
+    return Area.objects.get(tree=Tree.CURRENT, code=code)
+
+
+@transaction.atomic
+def load_current_organisations() -> dict[str, int]:
+    """Since 2025-07-01 the commune People's Committee chairperson decides (Decree 147/2025);
+    in the demo the commune also appraises and settles with the post office, which pays; the
+    State treasury advances funds and the provincial Department of Health (social protection
+    since 2025) monitors. Which unit does what stays configuration (Responsibility rows)."""
+    province = _current(CURRENT_PROVINCE_CODE)
+    dept = create_org_unit(
+        actor=None,
+        kind=OrgKind.PROVINCE_DEPARTMENT,
+        area=province,
+        name="Sở Y tế tỉnh An Giang",
+        short_name="Sở Y tế",
+    )
+    assign_responsibility(actor=None, org_unit=dept, area=province, function=Function.MONITOR, valid_from=CURRENT_START)
+    post = create_org_unit(
+        actor=None, kind=OrgKind.PROVIDER, area=province, name="Bưu điện tỉnh An Giang", short_name="Bưu điện An Giang"
+    )
+    treasury = create_org_unit(
+        actor=None,
+        kind=OrgKind.TREASURY,
+        area=province,
+        name="Kho bạc Nhà nước khu vực – An Giang",
+        short_name="KBNN An Giang",
+    )
+    for code in CURRENT_PILOT_COMMUNES:
+        commune = _current(code)
+        committee = create_org_unit(
+            actor=None,
+            kind=OrgKind.COMMUNE_COMMITTEE,
+            area=commune,
+            name=f"UBND {commune.division_type.lower()} {commune.name}",
+            short_name=f"UBND {commune.name}",
+        )
+        for unit, function in (
+            (committee, Function.APPRAISE),
+            (committee, Function.APPROVE),
+            (committee, Function.SETTLE),
+            (post, Function.PAY),
+            (treasury, Function.FUND),
+        ):
+            assign_responsibility(actor=None, org_unit=unit, area=commune, function=function, valid_from=CURRENT_START)
+    return {"org_units": OrgUnit.objects.count()}
+
+
+def current_demo_users() -> list[tuple[str, str, str, str]]:
+    """(username, full name, role, area code or 'village:<commune code>') on the current tree:
+    the same logins and names as before the reform; the commune does the work the district
+    office did (prepares, and its chairperson approves), the province monitors."""
     return [
-        ("canbo.xa", "Lê Thị Thu Hà", Role.COMMUNE_OFFICER, c1.code),
-        ("truong.khom", "Nguyễn Văn Phúc", Role.VILLAGE_HEAD, f"village:{c1.code}"),
-        ("congan.xa", "Trần Quốc Bảo", Role.COMMUNE_POLICE, c1.code),
-        ("canbo.phong", "Phạm Thị Ngọc Lan", Role.OFFICE_OFFICER, chau_doc.code),
-        ("lanhdao.phong", "Võ Minh Tâm", Role.APPROVER, chau_doc.code),
-        ("buudien", "Huỳnh Thị Kim Yến", Role.PROVIDER_STAFF, chau_doc.code),
-        ("khobac", "Đặng Văn Hùng", Role.TREASURY_VIEWER, chau_doc.code),
-        ("so.tinh", "Châu Thị Mỹ Linh", Role.PROVINCE_MONITOR, PROVINCE_CODE),
-        ("quantri", "Quản trị hệ thống", Role.SYSADMIN, PROVINCE_CODE),
-        ("canbo.tinhbien", "Néang Sa Rươne", Role.COMMUNE_OFFICER, c2.code),
+        ("canbo.xa", "Lê Thị Thu Hà", Role.COMMUNE_OFFICER, HOME_COMMUNE),
+        ("truong.khom", "Nguyễn Văn Phúc", Role.VILLAGE_HEAD, f"village:{HOME_COMMUNE}"),
+        ("congan.xa", "Trần Quốc Bảo", Role.COMMUNE_POLICE, HOME_COMMUNE),
+        ("canbo.phong", "Phạm Thị Ngọc Lan", Role.OFFICE_OFFICER, HOME_COMMUNE),
+        ("lanhdao.phong", "Võ Minh Tâm", Role.APPROVER, HOME_COMMUNE),
+        ("buudien", "Huỳnh Thị Kim Yến", Role.PROVIDER_STAFF, HOME_COMMUNE),
+        ("khobac", "Đặng Văn Hùng", Role.TREASURY_VIEWER, HOME_COMMUNE),
+        ("so.tinh", "Châu Thị Mỹ Linh", Role.PROVINCE_MONITOR, CURRENT_PROVINCE_CODE),
+        ("quantri", "Quản trị hệ thống", Role.SYSADMIN, CURRENT_PROVINCE_CODE),
+        ("canbo.tinhbien", "Néang Sa Rươne", Role.COMMUNE_OFFICER, OTHER_COMMUNE),
     ]
 
 
 @transaction.atomic
-def load_users() -> list[DemoLogin]:
+def load_current_users() -> list[DemoLogin]:
     logins = []
-    for username, full_name, role, where in demo_users():
+    for username, full_name, role, where in current_demo_users():
         if where.startswith("village:"):
-            commune = Area.objects.get(tree=Tree.LEGACY, code=where.split(":", 1)[1])
+            commune = _current(where.split(":", 1)[1])
             area = Area.objects.filter(parent=commune, level=Level.VILLAGE).order_by("name_key").first() or commune
         else:
-            area = _legacy(where)
+            area = _current(where)
         user = User.objects.filter(username=username).first()
         if user is None:
             user = create_user(actor=None, username=username, full_name=full_name, password=DEMO_PASSWORD)
-        if role == Role.SYSADMIN:  # audited (accounts.user.changed) the first time only
+        if role == Role.SYSADMIN:
             user = update_user(actor=None, user=user, changes={"is_staff": True, "is_superuser": True})
         if not RoleAssignment.objects.filter(user=user, role=role, area=area, revoked_at__isnull=True).exists():
-            assign_role(actor=None, user=user, role=role, area=area)
+            assign_role(actor=None, user=user, role=role, area=area, valid_from=CURRENT_START)
         logins.append(DemoLogin(username, full_name, Role(role).label, area.full_name))
     return logins

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from ansinh.areas.models import Area, Level
 from ansinh.core.money import format_vnd, multiply
 
+from .labels import fixed_key_label, unit_label
 from .models import Basis, CoefficientRule, FixedAmount, Kind, StandardLevel
 from .validation import format_coefficient
 
@@ -57,7 +58,7 @@ class Entitlement:
     coefficient: Decimal | None
     standard_level: int | None
     fixed_key: str
-    explanation: str  # e.g. "500.000 ₫ × 2,5 (D20.5.6)" — user-facing, translated
+    explanation: str  # e.g. "500.000 ₫ × 2,5" — user-facing, translated (no internal key)
     sensitive: bool = False  # HIV-related: never in SMS, public lists or payment memos
 
 
@@ -188,13 +189,17 @@ class PolicyTable:
         if level is None or not rules:
             return None
         rule = max(rules, key=lambda r: (r.value, r.provincial))
-        values = {"level": format_vnd(level), "coefficient": format_coefficient(rule.value), "code": info.code}
+        values = {"level": format_vnd(level), "coefficient": format_coefficient(rule.value)}
         if rule.per_unit:
             units = claim.units
-            explanation = _("%(level)s × %(coefficient)s × %(units)s (%(code)s)") % {**values, "units": units}
+            explanation = _("%(level)s × %(coefficient)s × %(units)s %(counted)s") % {
+                **values,
+                "units": units,
+                "counted": unit_label(rule.per_unit),
+            }
         else:
             units = 1
-            explanation = _("%(level)s × %(coefficient)s (%(code)s)") % values
+            explanation = _("%(level)s × %(coefficient)s") % values
         return Entitlement(
             amount=multiply(level, rule.value) * units,
             category_code=info.code,
@@ -210,14 +215,14 @@ class PolicyTable:
         if not rows:
             return None
         row = max(rows, key=lambda r: (r.total, r.provincial))
-        values = {"amount": format_vnd(row.amount), "code": info.code, "key": row.key}
+        values = {"amount": format_vnd(row.amount), "key": fixed_key_label(row.key)}
         if row.supplement:
-            explanation = _("%(amount)s + %(supplement)s (%(code)s, %(key)s)") % {
+            explanation = _("%(amount)s + %(supplement)s (%(key)s)") % {
                 **values,
                 "supplement": format_vnd(row.supplement),
             }
         else:
-            explanation = _("%(amount)s (%(code)s, %(key)s)") % values
+            explanation = _("%(amount)s (%(key)s)") % values
         return Entitlement(
             amount=row.total,
             category_code=info.code,

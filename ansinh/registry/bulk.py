@@ -26,7 +26,7 @@ from ansinh.areas.models import Area
 from ansinh.audit.models import AuditEvent
 from ansinh.audit.services import build_event, record_many, snapshot
 from ansinh.core.bulk import insert_rows
-from ansinh.core.text import search_key
+from ansinh.core.text import name_sort_key, search_key
 
 from . import matching
 from .inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
@@ -75,9 +75,11 @@ def _beneficiary(item: BulkItem, areas: dict[int, Area]) -> Beneficiary:
     return Beneficiary(
         full_name=d.full_name,
         name_key=search_key(d.full_name),
+        sort_key=name_sort_key(d.full_name),
         birth_date=d.birth_date,
         gender=d.gender,
         cccd=d.cccd,
+        legacy_id_number=d.legacy_id_number,
         phone=d.phone,
         ethnicity=d.ethnicity or "",
         address=d.address,
@@ -415,7 +417,8 @@ def bulk_update_beneficiaries(
     changed. A category correction replaces the categories of the registration (they have not
     changed by decision since: `matching`/`importing` check that first)."""
     _require_atomic()
-    names = list(BeneficiaryInput.EDITABLE) + ["name_key", "area_path", "quality_issues", "has_issues", "updated_at"]
+    names = [*BeneficiaryInput.EDITABLE, "name_key", "sort_key", "area_path", "quality_issues", "has_issues"]
+    names.append("updated_at")
     n = 0
     now = timezone.now()
     hidden = sensitive_codes()
@@ -431,6 +434,7 @@ def bulk_update_beneficiaries(
             for name in BeneficiaryInput.EDITABLE:
                 setattr(b, name, getattr(d, name))
             b.name_key = search_key(b.full_name)
+            b.sort_key = name_sort_key(b.full_name)
             village = areas.get(d.village_id) if d.village_id else None
             b.area_path = (village or areas[d.commune_id]).path
             b.quality_issues, b.has_issues = u.issues, bool(u.issues)

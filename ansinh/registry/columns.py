@@ -3,6 +3,7 @@ Headers are matched accent- and case-insensitively, so a retyped header still wo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -28,10 +29,10 @@ COLUMNS: list[Column] = [
     Column("ethnicity", "Dân tộc", _("e.g. Kinh, Khmer, Chăm"), 10),
     Column("village", "Thôn/khóm/ấp", _("Name of a village of the commune"), 16),
     Column("address", "Địa chỉ", _("House number, street"), 22),
-    Column("category", "Mã đối tượng", _("Category code, e.g. D20.5.6"), 12, True),
-    Column("condition", "Điều kiện", _("e.g. severe:adult (see the Categories sheet)"), 22),
+    Column("category", "Đối tượng", _("Name of the category, from the Categories sheet"), 40, True),
+    Column("condition", "Điều kiện", _("A condition of the category, from the Categories sheet"), 30),
     Column("units", "Số người được nuôi", _("Children being raised (single parents)"), 10),
-    Column("other_categories", "Mã đối tượng khác", _("Other category codes, separated by ;"), 14),
+    Column("other_categories", "Đối tượng khác", _("Other categories, separated by ;"), 24),
     Column("decision_number", "Số quyết định", _("e.g. 123/QĐ-UBND"), 15),
     Column("decision_date", "Ngày quyết định", _("dd/mm/yyyy"), 12),
     Column("start_month", "Tháng bắt đầu hưởng", _("mm/yyyy; default: month of the decision"), 12),
@@ -59,7 +60,53 @@ COLUMNS: list[Column] = [
 ]
 
 BY_KEY = {c.key: c for c in COLUMNS}
-HEADER_TO_KEY = {search_key(c.header): c.key for c in COLUMNS} | {c.key: c.key for c in COLUMNS}
+# Headers commune offices write in their own lists for the template's columns (matched as
+# `header_key` gives them: accent-free, lower case, without a trailing "(*)" or "(1)").
+HEADER_ALIASES = {
+    "ho ten": "full_name",
+    "ho va ten doi tuong": "full_name",
+    "ho ten doi tuong": "full_name",
+    "ngay thang nam sinh": "birth_date",
+    "ngay, thang, nam sinh": "birth_date",
+    "ngay/thang/nam sinh": "birth_date",
+    "gioi tinh (nam/nu)": "gender",
+    "nam/nu": "gender",
+    "so cccd/cmnd": "cccd",
+    "so cmnd/cccd": "cccd",
+    "cccd/cmnd": "cccd",
+    "cmnd/cccd": "cccd",
+    "cccd": "cccd",
+    "so can cuoc": "cccd",
+    "so can cuoc cong dan": "cccd",
+    "so dinh danh ca nhan": "cccd",
+    "so dinh danh": "cccd",
+    "dien thoai": "phone",
+    "so dt": "phone",
+    "sdt": "phone",
+    "thon": "village",
+    "ap": "village",
+    "khom": "village",
+    "thon/ap": "village",
+    "thon/to": "village",
+    "ma doi tuong bao tro": "category",
+}
+# the headers of the earlier template, whose category columns took codes (still accepted)
+OLD_HEADERS = {"Mã đối tượng": "category", "Mã đối tượng khác": "other_categories"}
+HEADER_TO_KEY = (
+    {search_key(c.header): c.key for c in COLUMNS}
+    | {c.key: c.key for c in COLUMNS}
+    | {search_key(h): k for h, k in OLD_HEADERS.items()}
+) | HEADER_ALIASES
+_HEADER_MARKS = re.compile(r"(?:\s*(?:\(\s*\d+\s*\)|\(\*\)|\*|:))+$")
+
+
+def header_key(text: str) -> str | None:
+    """The column key of a header cell as typed ("Họ và tên (*)", "SỐ CCCD", "Ngày sinh (2)"),
+    or None if it is not one of ours."""
+    key = search_key(text)
+    return HEADER_TO_KEY.get(key) or HEADER_TO_KEY.get(_HEADER_MARKS.sub("", key).strip())
+
+
 ERROR_HEADER = "Lỗi cần sửa"
 WARNING_HEADER = "Cảnh báo"
 

@@ -25,10 +25,11 @@ from django.utils.translation import gettext as _
 
 from ansinh.areas.models import Area, Level
 from ansinh.core.text import search_key
-from ansinh.policy.models import Category
+from ansinh.policy.labels import condition_of
+from ansinh.policy.models import Category, CoefficientRule
 
 from . import bulk, matching
-from .columns import BY_KEY, HEADER_TO_KEY
+from .columns import BY_KEY, header_key
 from .inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from .models import Beneficiary, Status
 from .rules import clean_beneficiary, first_of_month
@@ -80,8 +81,32 @@ class Plan:
 # ---------------------------------------------------------------------------------------- reading
 
 
-def read_rows(path: str | Path, *, name: str | None = None) -> tuple[list[str], Iterator[tuple[int, dict]]]:
-    """Returns (recognised column keys, iterator of (row number, {key: raw value}))."""
+HEADER_SCAN_ROWS = 15  # a title block (unit, list title, date) sits above the header row
+# the first words of the lines under a list that are not people: totals and signatures
+_FOOTER_WORDS = (
+    "tong cong",
+    "tong so",
+    "cong:",
+    "nguoi lap",
+    "lap bieu",
+    "xac nhan",
+    "chu tich",
+    "pho chu tich",
+    "thu truong",
+    "ke toan",
+    "ky ten",
+    "(ky",
+    "ngay ",
+)
+
+
+def read_rows(
+    path: str | Path, *, name: str | None = None, notes: list[RowError] | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """Returns (recognised column keys, iterator of (row number, {key: raw value})), row numbers
+    as the spreadsheet shows them. The header row is looked for in the first HEADER_SCAN_ROWS
+    rows (offices put a title block above it); the rows skipped on the way — the title block, a
+    row of column numbers under the header, total and signature lines — are told in `notes`."""
     name = (name or str(path)).lower()
     if name.endswith(".csv"):
         raw_rows = _csv_rows(path)
@@ -89,27 +114,114 @@ def read_rows(path: str | Path, *, name: str | None = None) -> tuple[list[str], 
         raw_rows = _xlsx_rows(path)
     else:
         raise FileError(_("Upload an Excel file (.xlsx) or a CSV file."))
-    try:
-        header = next(raw_rows)
-    except StopIteration:
-        raise FileError(_("The file is empty.")) from None
-    keys = [HEADER_TO_KEY.get(search_key(str(h or ""))) for h in header]
-    missing = [c.header for c in BY_KEY.values() if c.required and c.key not in keys]
-    if missing:
-        raise FileError(
-            _("The header row lacks the columns: %(columns)s. Download the template and copy your data into it.")
-            % {"columns": ", ".join(missing)}
+    notes = notes if notes is not None else []
+    header_number, header = _find_header(raw_rows)
+    keys = [header_key(str(h or "")) for h in header]
+    if header_number > 1:
+        notes.append(
+            RowError(
+                header_number,
+                "",
+                _(
+                    "The header row is row %(row)d: the title above it was skipped. Data rows are numbered "
+                    "as in your file."
+                )
+                % {"row": header_number},
+            )
         )
+    required = [k for k in keys if k in _REQUIRED]
 
     def rows() -> Iterator[tuple[int, dict]]:
-        for number, values in enumerate(raw_rows, start=2):
-            if number - 1 > MAX_ROWS:
+        for number, values in enumerate(raw_rows, start=header_number + 1):
+            if number - header_number > MAX_ROWS:
                 raise FileError(_("The file has more than %(n)d rows; split it.") % {"n": MAX_ROWS})
-            if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values):
+            if all(_blank(v) for v in values):
                 continue
-            yield number, {k: v for k, v in zip(keys, values, strict=False) if k}
+            row = {k: v for k, v in zip(keys, values, strict=False) if k}
+            if number == header_number + 1 and _numbering_row(values):
+                notes.append(
+                    RowError(number, "", _("Row %(row)d numbers the columns; it was skipped.") % {"row": number})
+                )
+                continue
+            if _footer_row(row, required):
+                notes.append(
+                    RowError(
+                        number,
+                        "",
+                        _(
+                            "Row %(row)d has no date of birth or gender: read as a total or signature line "
+                            "and skipped. If it is a person, fill those columns in."
+                        )
+                        % {"row": number},
+                    )
+                )
+                continue
+            yield number, row
 
     return [k for k in keys if k], rows()
+
+
+_REQUIRED = frozenset(c.key for c in BY_KEY.values() if c.required)
+
+
+def _blank(value) -> bool:
+    return value in (None, "") or (isinstance(value, str) and not value.strip())
+
+
+def _find_header(raw_rows: Iterator[list]) -> tuple[int, list]:
+    """(row number, cells) of the first row within HEADER_SCAN_ROWS that names every required
+    column; a FileError that says what is missing otherwise."""
+    best: tuple[int, int, list] | None = None  # (columns recognised, row number, cells)
+    anything = False
+    for number in range(1, HEADER_SCAN_ROWS + 1):
+        try:
+            cells = next(raw_rows)
+        except StopIteration:
+            break
+        anything = anything or not all(_blank(c) for c in cells)
+        found = {header_key(str(c or "")) for c in cells} - {None}
+        if found >= _REQUIRED:
+            return number, cells
+        if found and (best is None or len(found) > best[0]):
+            best = (len(found), number, cells)
+    if best is None:
+        if not anything:
+            raise FileError(_("The file is empty."))
+        raise FileError(
+            _(
+                "No header row in the first %(n)d rows: the header row names the columns (%(columns)s). "
+                "Download the template and copy your data into it."
+            )
+            % {"n": HEADER_SCAN_ROWS, "columns": ", ".join(c.header for c in BY_KEY.values() if c.required)}
+        )
+    _count, number, cells = best
+    found = {header_key(str(c or "")) for c in cells}
+    missing = [c.header for c in BY_KEY.values() if c.required and c.key not in found]
+    raise FileError(
+        _(
+            "The header row (row %(row)d) lacks the columns: %(columns)s. Add them, or download the template "
+            "and copy your data into it."
+        )
+        % {"row": number, "columns": ", ".join(missing)}
+    )
+
+
+_COLUMN_NUMBER = re.compile(r"\(?\s*(?:\d{1,2}|[a-z])\s*\)?")
+
+
+def _numbering_row(values: list) -> bool:
+    """A row of column numbers under the header: (1) (2) (3)… or 1 2 3… or A B C…"""
+    cells = [_text(v).lower() for v in values if not _blank(v)]
+    return len(cells) >= 3 and all(_COLUMN_NUMBER.fullmatch(c) for c in cells)
+
+
+def _footer_row(row: dict, required: list[str]) -> bool:
+    """A line that is not a person: no date of birth or gender, and nothing in the required
+    columns but total and signature words ("Tổng cộng", "Người lập biểu", "Chủ tịch UBND xã")."""
+    if any(not _blank(row.get(k)) for k in ("birth_date", "gender") if k in required):
+        return False
+    texts = [_label_key(_text(row.get(k))) for k in required if not _blank(row.get(k))]
+    return all(text.startswith(_FOOTER_WORDS) for text in texts)
 
 
 def _xlsx_rows(path) -> Iterator[list]:
@@ -132,7 +244,9 @@ def _csv_rows(path) -> Iterator[list]:
         except UnicodeDecodeError:
             continue
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+        # a title block above the header has no delimiters: sniff the lines that have some
+        sample = "\n".join(line for line in text[:16384].splitlines() if any(d in line for d in ",;\t"))[:4096]
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
     except csv.Error:  # one column, or a sample the sniffer cannot read: plain comma-separated
         dialect = csv.excel
     try:
@@ -163,6 +277,8 @@ def _date(value, *, month_only: bool = False) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, (int, float)) and 1800 <= value <= 2100:
+        raise ValueError(str(int(value)))  # a year alone (1945), not the serial number of a day in 1905
     if isinstance(value, (int, float)) and 1 < value < 80000:  # Excel serial number
         return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
     text = str(value).strip()
@@ -210,10 +326,12 @@ def _bool(value) -> bool:
 
 
 def _rep_kind(value) -> str:
-    text = _label_key(_text(value))
+    """'Giám hộ', 'Người giám hộ', 'Ủy quyền', 'Người được ủy quyền' (the kinds' labels, which
+    the error names) or the API's values."""
+    text = _label_key(_text(value)).removeprefix("nguoi ")
     if text.startswith("giam ho") or text == "guardian":
         return "guardian"
-    if text.startswith("uy quyen") or text.startswith("duoc uy quyen") or text == "authorised":
+    if text.startswith(("uy quyen", "duoc uy quyen")) or text in ("authorised", "authorized", "authorised person"):
         return "authorised"
     return text
 
@@ -225,15 +343,37 @@ class Context:
     areas: dict[int, Area]
     category_codes: set[str]
     today: dt.date
+    # search_key of a category's Vietnamese and English names -> its code (the template's
+    # values), and each code's condition keys
+    category_names: dict[str, str] = field(default_factory=dict)
+    conditions: dict[str, set[str]] = field(default_factory=dict)
 
     def code_of(self, typed: str) -> str:
-        """Category codes are matched ignoring case, spaces and 'Đ' typed for 'D'."""
+        """A category by its name as the template gives it (accents, case and spaces ignored), or
+        by its code (the earlier template's values: case, spaces and 'Đ' typed for 'D' ignored)."""
         key = typed.strip().replace(" ", "").replace("Đ", "D").replace("đ", "d").upper()
         if not key:
             return ""
         if not hasattr(self, "_codes_upper"):
             self._codes_upper = {c.upper(): c for c in self.category_codes}
-        return self._codes_upper.get(key, typed.strip())
+        return self._codes_upper.get(key) or self.category_names.get(_label_key(typed), typed.strip())
+
+    def codes_of(self, typed: str) -> list[str]:
+        """Several categories separated by ";" (names hold commas), or codes separated by ","."""
+        codes: list[str] = []
+        for part in (p.strip() for p in typed.split(";")):
+            if not part:
+                continue
+            code = self.code_of(part)
+            if code in self.category_codes or "," not in part:
+                codes.append(code)
+            else:
+                codes.extend(self.code_of(p) for p in part.split(",") if p.strip())
+        return codes
+
+    def condition_of(self, code: str, typed: str) -> str:
+        """The condition key of the category from its name or the key itself (policy.labels)."""
+        return condition_of(typed, sorted(self.conditions.get(code, ())))
 
 
 def make_context(commune: Area) -> Context:
@@ -249,19 +389,75 @@ def make_context(commune: Area) -> Context:
         areas=areas,
         category_codes=set(Category.objects.values_list("code", flat=True)),
         today=timezone.localdate(),
+        category_names={
+            search_key(name): code
+            for code, *names in Category.objects.values_list("code", "name_vi", "name_en")
+            for name in names
+            if name
+        },
+        conditions=_conditions(),
     )
 
 
-def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> BeneficiaryInput:
+def _conditions() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for code, condition in CoefficientRule.objects.exclude(condition="").values_list("category__code", "condition"):
+        found.setdefault(code, set()).add(condition)
+    return found
+
+
+def _identity_text(value, key: str, notes: Callable[[str, str], None]) -> str:
+    """An identity number from a cell. A number cell drops leading zeros: a 9-digit CMND that
+    starts with 0 comes back with 8 digits and gets its zero again (a CCCD's are restored by
+    validation.check_identity, which can check them against the date of birth)."""
+    text = _text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and text.isdigit() and len(text) == 8:
+        restored = "0" + text
+        notes(
+            key,
+            _("%(value)s had lost its leading zero (a number cell): restored as the old ID card number %(new)s.")
+            % {"value": text, "new": restored},
+        )
+        return restored
+    return text
+
+
+# what offices write in the phone column of a person without one
+_NO_PHONE = frozenset({"khong", "khong co", "ko", "ko co", "k co", "kco", "khong co dt", "khong co sdt", "-", "--"})
+
+
+def _says_no_phone(value) -> bool:
+    return _label_key(_text(value)) in _NO_PHONE
+
+
+def _phone_text(value, key: str, notes: Callable[[str, str], None]) -> str:
+    """A phone number from a cell; "không có" there means no phone (ticked, with a note)."""
+    if _says_no_phone(value):
+        notes(key, _("“%(value)s” read as “has no phone”.") % {"value": _text(value)})
+        return ""
+    return _text(value)
+
+
+def to_input(
+    raw: dict,
+    ctx: Context,
+    errors: Callable[[str, str], None],
+    notes: Callable[[str, str], None] | None = None,
+) -> BeneficiaryInput:
+    """The input of one row; `errors` and `notes` (warnings: what was repaired) get (column key,
+    message)."""
+    notes = notes or (lambda _key, _message: None)
+
     def date_of(key, month_only=False):
         try:
             return _date(raw.get(key), month_only=month_only)
         except ValueError:
             errors(
                 key,
-                _("“%(value)s” is not a date (dd/mm/yyyy).") % {"value": _text(raw.get(key))}
+                _("“%(value)s” is not a date: type it as dd/mm/yyyy, e.g. 03/02/1941.") % {"value": _text(raw.get(key))}
                 if not month_only
-                else _("“%(value)s” is not a month (mm/yyyy).") % {"value": _text(raw.get(key))},
+                else _("“%(value)s” is not a month: type it as mm/yyyy, e.g. 02/2024.")
+                % {"value": _text(raw.get(key))},
             )
             return None
 
@@ -285,10 +481,10 @@ def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> Ben
     categories = []
     code = ctx.code_of(_text(raw.get("category")))
     if code:
-        categories.append(CategoryInput(code=code, condition=_text(raw.get("condition")), units=units))
-    for other in _text(raw.get("other_categories")).replace(",", ";").split(";"):
-        if other.strip():
-            categories.append(CategoryInput(code=ctx.code_of(other)))
+        condition = ctx.condition_of(code, _text(raw.get("condition")))
+        categories.append(CategoryInput(code=code, condition=condition, units=units))
+    for other in ctx.codes_of(_text(raw.get("other_categories"))):
+        categories.append(CategoryInput(code=other))
     reps = []
     rep_name = _text(raw.get("rep_full_name"))
     if rep_name:
@@ -298,8 +494,8 @@ def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> Ben
                     full_name=rep_name,
                     birth_date=date_of("rep_birth_date"),
                     gender=_gender(raw.get("rep_gender")) if _text(raw.get("rep_gender")) else "",
-                    cccd=_text(raw.get("rep_cccd")),
-                    phone=_text(raw.get("rep_phone")),
+                    cccd=_identity_text(raw.get("rep_cccd"), "rep_cccd", notes),
+                    phone=_phone_text(raw.get("rep_phone"), "rep_phone", notes),
                 ),
                 kind=_rep_kind(raw.get("rep_kind")) or "authorised",
                 relationship=_text(raw.get("rep_relationship")),
@@ -315,12 +511,12 @@ def to_input(raw: dict, ctx: Context, errors: Callable[[str, str], None]) -> Ben
         gender=_gender(raw.get("gender")),
         commune_id=ctx.commune.pk,
         village_id=village_id,
-        cccd=_text(raw.get("cccd")).replace(" ", ""),
-        phone=_text(raw.get("phone")),
+        cccd=_identity_text(raw.get("cccd"), "cccd", notes),
+        phone=_phone_text(raw.get("phone"), "phone", notes),
         ethnicity=_text(raw.get("ethnicity")) or "Kinh",
         address=_text(raw.get("address")),
         cannot_travel=_bool(raw.get("cannot_travel")),
-        no_phone=_bool(raw.get("no_phone")),
+        no_phone=_bool(raw.get("no_phone")) or _says_no_phone(raw.get("phone")),
         cannot_read_vietnamese=_bool(raw.get("cannot_read_vietnamese")),
         frail=_bool(raw.get("frail")),
         categories=categories,
@@ -348,8 +544,8 @@ def check_file(
 ) -> Plan:
     """Validate the whole file; classify rows. Reads the database, writes nothing."""
     ctx = make_context(commune)
-    _keys, rows = read_rows(path, name=name)
     plan = Plan()
+    _keys, rows = read_rows(path, name=name, notes=plan.warnings)
     parsed: list[tuple[int, BeneficiaryInput, list[dict]]] = []
     seen_cccd: dict[str, int] = {}
     for number, raw in rows:
@@ -359,7 +555,10 @@ def check_file(
         def err(key, message, _row=number, _errors=row_errors):
             _errors.append(RowError(_row, BY_KEY[key].header if key in BY_KEY else key, message))
 
-        data = to_input(raw, ctx, err)
+        def note(key, message, _row=number):
+            plan.warnings.append(RowError(_row, BY_KEY[key].header if key in BY_KEY else key, message))
+
+        data = to_input(raw, ctx, err, note)
         data, findings = clean_beneficiary(data, today=ctx.today, areas=ctx.areas, category_codes=ctx.category_codes)
         for field_name, messages in findings.errors.items():
             row_errors.extend(RowError(number, _column_of(field_name), m) for m in messages)
@@ -370,7 +569,8 @@ def check_file(
                     RowError(
                         number,
                         BY_KEY["cccd"].header,
-                        _("The same CCCD is already on row %(row)d of this file.") % {"row": first},
+                        _("The same CCCD is already on row %(row)d of this file: keep one of the two rows.")
+                        % {"row": first},
                     )
                 )
         for field_name, messages in findings.warnings.items():
@@ -398,7 +598,9 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
     # only the compared fields: a re-import of 50,000 rows holds 50,000 of these at once
     compared = tuple(name.removesuffix("_id") for name in BeneficiaryInput.EDITABLE) + ("start_month",)
     by_cccd = matching.by_cccd((d.cccd for _n, d, _i in parsed), fields=compared)
-    no_cccd_keys = {name_keys[n] for n, d, _i in parsed if not d.cccd}
+    # rows without a CCCD, and rows whose CCCD is new: the CCCD may complete a record kept without
+    # one (an old CMND replaced, a number found), found by name and date of birth in the commune
+    no_cccd_keys = {name_keys[n] for n, d, _i in parsed if not d.cccd or d.cccd not in by_cccd}
     by_name = matching.by_name_in_commune(ctx.commune, no_cccd_keys, fields=compared) if no_cccd_keys else {}
     known = matching.known_in_province(ctx.commune, ((name_keys[n], d.birth_date) for n, d, _i in parsed))
     conflicts = matching.representative_conflicts(rep.person for _n, d, _i in parsed for rep in d.representatives)
@@ -410,7 +612,7 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
     matched: dict[int, Beneficiary] = {}
     for number, data, _issues in parsed:
         existing = by_cccd.get(data.cccd) if data.cccd else None
-        if existing is None and not data.cccd:
+        if existing is None:
             matches = by_name.get((name_keys[number], data.birth_date), [])
             receiving = [b for b in matches if b.status != Status.STOPPED]
             existing = receiving[0] if len(receiving) == 1 else (matches[-1] if matches and not receiving else None)
@@ -436,7 +638,12 @@ def _classify(parsed: list[tuple[int, BeneficiaryInput, list[dict]]], plan: Plan
                 RowError(
                     number,
                     BY_KEY["cccd"].header,
-                    _("This CCCD belongs to a beneficiary of another commune; record a move decision there instead."),
+                    _(
+                        "This CCCD belongs to a person registered in %(commune)s. If the person has moved here, "
+                        "ask that commune to record the move decision, which brings the record here; otherwise "
+                        "check the number against the card."
+                    )
+                    % {"commune": existing.commune.full_name},
                 )
             )
             continue

@@ -44,6 +44,8 @@ class BeneficiaryInput:
     commune_id: int
     village_id: int | None = None
     cccd: str = ""
+    # an old 9-digit ID card (CMND) when the person has no CCCD yet (validation.check_identity)
+    legacy_id_number: str = ""
     phone: str = ""
     ethnicity: str = "Kinh"
     address: str = ""
@@ -65,6 +67,7 @@ class BeneficiaryInput:
         "birth_date",
         "gender",
         "cccd",
+        "legacy_id_number",
         "phone",
         "ethnicity",
         "address",

@@ -48,9 +48,18 @@ class Beneficiary(models.Model):
     # (name_key, id) b-tree serves both prefix search and name order; an AlterField of this
     # field must keep COLLATE "C" (PostgreSQL resets it to the default otherwise).
     name_key = models.CharField(max_length=150, editable=False)
+    # Vietnamese list order (core.text.name_sort_key: given name first, Vietnamese letter order),
+    # for the list without a name typed and the exports; "C" collation on PostgreSQL (0006).
+    sort_key = models.CharField(max_length=200, editable=False, default="")
     birth_date = models.DateField(_("date of birth"))
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices)
     cccd = models.CharField(_("citizen ID (CCCD)"), max_length=12, blank=True, db_index=True)
+    # an old 9-digit ID card (CMND, valid only to 31/12/2024) from a legacy list, kept apart from
+    # the CCCD until the person brings one (validation.check_identity); its name ends in
+    # "id_number" so that the audit log masks it (core.masking)
+    legacy_id_number = models.CharField(
+        _("old ID card (CMND)"), max_length=9, blank=True, help_text=_("9 digits; replace it with the CCCD")
+    )
     phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("E.164, e.g. +84912345678"))
     ethnicity = models.CharField(_("ethnicity"), max_length=50, blank=True, default="Kinh")
     address = models.CharField(_("address (house, street)"), max_length=255, blank=True)
@@ -64,6 +73,15 @@ class Beneficiary(models.Model):
         related_name="+",
     )
     area_path = models.CharField(max_length=255, editable=False)
+    # the pre-2025 commune the record was kept in before the 2025 reform moved it (areas.reform)
+    legacy_commune = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("commune before 2025-07-01"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # needs flags: who must be paid at home or helped
     cannot_travel = models.BooleanField(_("cannot travel"), default=False)
     no_phone = models.BooleanField(_("has no phone"), default=False)
@@ -84,7 +102,7 @@ class Beneficiary(models.Model):
     class Meta:
         verbose_name = _("beneficiary")
         verbose_name_plural = _("beneficiaries")
-        ordering = ["name_key", "id"]
+        ordering = ["sort_key", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["cccd"],
@@ -103,6 +121,8 @@ class Beneficiary(models.Model):
             models.Index(fields=["area_path"], name="benef_area_path_idx", opclasses=["varchar_pattern_ops"]),
             # in the C collation (migration 0004): serves LIKE 'key%' and ORDER BY name_key, id
             models.Index(fields=["name_key", "id"], name="benef_name_key_id_idx"),
+            # in the C collation (migration 0006): the list's and the exports' name order
+            models.Index(fields=["sort_key", "id"], name="benef_sort_key_id_idx"),
             models.Index(fields=["phone"], name="benef_phone_idx"),
             models.Index(fields=["village", "name_key"], name="benef_village_idx"),
             models.Index(fields=["commune", "status"], name="benef_commune_status_idx"),
@@ -148,6 +168,19 @@ class BeneficiaryCategory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category_id} {self.condition}".strip()
+
+    @property
+    def condition_label(self) -> str:
+        """The condition as a person reads it ('khuyết tật nặng, từ 16 đến dưới 60 tuổi')."""
+        from ansinh.policy.labels import condition_label
+
+        return condition_label(self.condition)
+
+    @property
+    def fixed_key_label(self) -> str:
+        from ansinh.policy.labels import fixed_key_label
+
+        return fixed_key_label(self.fixed_key)
 
 
 class DecisionKind(models.TextChoices):
@@ -218,6 +251,13 @@ class StatusChange(models.Model):
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
         ordering = ["beneficiary_id", "effective_month", "id"]
+        indexes = [
+            # the month's starts (registry.queries.started_in, the dashboard's figures), read from
+            # the index alone
+            models.Index(
+                fields=["effective_month", "to_status", "from_status", "beneficiary"], name="statuschange_month_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status} ({self.effective_month:%m/%Y})"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import reduce
 from itertools import islice
 
 from django.db import connection
 from django.db.models import CharField, F, Func, Q, QuerySet, Value, prefetch_related_objects
 from django.db.models.functions import Collate
+from django.utils import timezone
 
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
@@ -18,7 +20,8 @@ from ansinh.areas.models import Level
 from ansinh.core.text import search_key
 from ansinh.policy.models import Category
 
-from .models import Beneficiary, Decision, DecisionKind, Representative
+from .models import Beneficiary, Decision, DecisionKind, Representative, Status, StatusChange
+from .rules import add_months, first_of_month
 
 NEEDS_FLAGS = ("cannot_travel", "no_phone", "cannot_read_vietnamese", "frail")
 
@@ -65,6 +68,30 @@ def cccd_visible(user) -> Callable[[str], bool]:
     return lambda path: any(path.startswith(p) for p in paths)
 
 
+def started_in(month: date) -> Q:
+    """Beneficiaries whose allowance started with effect from `month`: a first start, a restart
+    or a move received from another commune (status history to "receiving" from nothing or from
+    "stopped"; a resumption after a suspension is not a start)."""
+    started = StatusChange.objects.filter(
+        effective_month=month, to_status=Status.ACTIVE, from_status__in=("", Status.STOPPED)
+    )
+    return Q(pk__in=started.values("beneficiary_id"))
+
+
+def stopped_in(month: date) -> Q:
+    """Beneficiaries stopped with effect from `month` (last paid month the one before) and still
+    stopped."""
+    return Q(status=Status.STOPPED, end_month=add_months(month, -1))
+
+
+# SearchParams.change: the list of the month's changes (dashboard figures link to them)
+CHANGES: dict[str, Callable[[date], Q]] = {"started": started_in, "stopped": stopped_in}
+
+
+def this_month() -> date:
+    return first_of_month(timezone.localdate())
+
+
 @dataclass
 class SearchParams:
     q: str = ""
@@ -75,6 +102,7 @@ class SearchParams:
     status: str = ""
     needs: tuple[str, ...] = ()
     issues: bool = False
+    change: str = ""  # "started" or "stopped" this month (CHANGES)
 
 
 def search(user, params: SearchParams) -> QuerySet[Beneficiary] | RankedResults:
@@ -83,14 +111,16 @@ def search(user, params: SearchParams) -> QuerySet[Beneficiary] | RankedResults:
     list screen and the API.
 
     A name search is ranked: the names that start with the key first, then the names where a
-    later word does, each part in name order (name_key, id). Otherwise the rows are in name
-    order. On PostgreSQL the first part is read in order from the (name_key, id) b-tree (C
-    collation, registry migration 0004), so its page costs a page of index entries however many
-    names match; the second part is found by the word-start indexes and sorted (`RankedResults`).
+    later word does, each part in name order (name_key, id). Otherwise the rows are in the order
+    of Vietnamese lists (sort_key, id: given name first, core.text.name_sort_key), read from the
+    (sort_key, id) b-tree a page at a time. On PostgreSQL the first part of a name search is
+    read in order from the (name_key, id) b-tree (C collation, registry migration 0004), so its
+    page costs a page of index entries however many names match; the second part is found by
+    the word-start indexes and sorted (`RankedResults`).
     """
     qs, key = _filtered(user, params)
     if not key:
-        return qs.order_by("name_key", "id")
+        return qs.order_by("sort_key", "id")
     prefix = Q(name_key__startswith=key)
     return RankedResults(qs.filter(prefix), _later_word_starts(qs, key).exclude(prefix)).order_by("name_key", "id")
 
@@ -116,7 +146,8 @@ def _filtered(user, params: SearchParams) -> tuple[QuerySet[Beneficiary], str]:
         qs = qs.filter(area_path__startswith=area.path) if area else qs.none()
         if area and area.level == Level.VILLAGE:
             # the same rows (a beneficiary's area_path is its village's path); lets PostgreSQL
-            # read the village's page from the (village, name_key) index in name order
+            # the (village, name_key) index finds the village's rows (a few hundred: sorted by
+            # sort_key in a millisecond) and reads a name search's page in name order
             qs = qs.filter(village_id=area.pk)
     if params.category:
         qs = qs.filter(categories__category__code=params.category, categories__to_month__isnull=True).distinct()
@@ -130,6 +161,8 @@ def _filtered(user, params: SearchParams) -> tuple[QuerySet[Beneficiary], str]:
             qs = qs.filter(**{flag: True})
     if params.issues:
         qs = qs.filter(has_issues=True)
+    if params.change in CHANGES:
+        qs = qs.filter(CHANGES[params.change](this_month()))
     return qs, key
 
 
@@ -261,8 +294,8 @@ def _sorted(fields) -> list:
     """An ordering whose `name_key` no index serves (see RankedResults); the same order."""
     if connection.vendor != "postgresql":
         return list(fields)
-    name = Collate(F("name_key"), "POSIX")
-    mapped = {"name_key": name.asc(), "-name_key": name.desc()}
+    name, sort = Collate(F("name_key"), "POSIX"), Collate(F("sort_key"), "POSIX")
+    mapped = {"name_key": name.asc(), "-name_key": name.desc(), "sort_key": sort.asc(), "-sort_key": sort.desc()}
     return [mapped.get(f, f) if isinstance(f, str) else f for f in fields]
 
 

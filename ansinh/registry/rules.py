@@ -12,7 +12,7 @@ from ansinh.areas.models import Area, Level
 
 from .inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from .models import Gender, RepresentationKind, StopReason
-from .validation import Findings, check_birth_date, check_cccd, check_name, check_phone
+from .validation import Findings, check_birth_date, check_identity, check_name, check_phone
 
 _GENDERS = frozenset(Gender.values)  # the enum builds a new list on every `.values`
 
@@ -115,7 +115,13 @@ def clean_representation(
     person, f = clean_person(rep.person, today=today, prefix=prefix)
     rep.person = person
     if rep.kind not in _REP_KINDS:
-        f.error(f"{prefix}kind", _("The kind must be guardian or authorised person."))
+        # the labels are the words a person types (the importer takes them, and the template's
+        # short "Giám hộ"/"Ủy quyền")
+        f.error(
+            f"{prefix}kind",
+            _("The kind must be “%(guardian)s” or “%(authorised)s”.")
+            % {"guardian": RepresentationKind.GUARDIAN.label, "authorised": RepresentationKind.AUTHORISED.label},
+        )
     if rep.valid_from and rep.valid_to and rep.valid_to < rep.valid_from:
         f.error(f"{prefix}valid_to", _("The end of validity is before its start."))
     if beneficiary_cccd and person.cccd and person.cccd == beneficiary_cccd:
@@ -138,8 +144,14 @@ def clean_person(data: PersonInput, *, today: date, prefix: str = "") -> tuple[P
     check_birth_date(data.birth_date, today=today, name=f"{prefix}birth_date", findings=f, required=False)
     if data.gender and data.gender not in _GENDERS:
         f.error(f"{prefix}gender", _("Gender must be male or female."))
-    cccd, _f = check_cccd(
-        data.cccd, birth_date=data.birth_date, gender=data.gender or None, name=f"{prefix}cccd", findings=f
+    # a representative paid for someone needs a current card: an old 9-digit CMND is an error
+    cccd, _legacy, _f = check_identity(
+        data.cccd,
+        birth_date=data.birth_date,
+        gender=data.gender or None,
+        name=f"{prefix}cccd",
+        findings=f,
+        legacy=False,
     )
     phone, _f = check_phone(data.phone, name=f"{prefix}phone", findings=f)
     return PersonInput(full_name=name, birth_date=data.birth_date, gender=data.gender, cccd=cccd, phone=phone), f
@@ -155,8 +167,11 @@ def clean_beneficiary(
     check_birth_date(data.birth_date, today=today, findings=f)
     if data.gender not in _GENDERS:
         f.error("gender", _("Gender must be male or female."))
-    data.cccd, _f = check_cccd(data.cccd, birth_date=data.birth_date, gender=data.gender or None, findings=f)
-    if not data.cccd:
+    # a record kept with an old CMND is checked again (its warning stays until a CCCD replaces it)
+    data.cccd, data.legacy_id_number, _f = check_identity(
+        data.cccd or data.legacy_id_number, birth_date=data.birth_date, gender=data.gender or None, findings=f
+    )
+    if not data.cccd and not data.legacy_id_number:
         f.warn("cccd", _("No CCCD number: payments to an account need one."))
     data.phone, _f = check_phone(data.phone, findings=f)
     if not data.phone and not data.no_phone:

@@ -1,7 +1,5 @@
 """Forms of the staff UI. They parse and check input; the services do the writes."""
 
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -45,30 +43,6 @@ class ApiTokenForm(forms.Form):
         required=False,
         help_text=_("What the token is for, e.g. “import from the district spreadsheet tool”."),
     )
-
-
-class AuditFilterForm(forms.Form):
-    """Action and area of the audit list, and the keyset cursor of its page. The actions offered
-    are the catalogue's (`actions`); any other well-formed action name (a link to an action
-    without a label yet) is accepted too."""
-
-    ACTION_NAME = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
-    MAX_ID = 2**63 - 1
-
-    action = forms.ChoiceField(label=_("Action"), required=False)
-    area = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
-    older = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
-    newer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0, max_value=MAX_ID)
-
-    def __init__(self, *args, actions: list[tuple[str, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        choices = [("", _("All actions")), *actions]
-        asked = self.data.get("action", "") if self.is_bound else ""
-        if asked and len(asked) <= 100 and self.ACTION_NAME.match(asked) and asked not in dict(actions):
-            choices.append((asked, asked))
-        field = self.fields["action"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = choices
 
 
 class OrgFilterForm(forms.Form):

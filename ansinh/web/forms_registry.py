@@ -10,15 +10,19 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ansinh.areas.models import Area, Level
+from ansinh.policy import labels as policy_labels
 from ansinh.policy.models import Basis, Category, Kind
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import DecisionKind, Gender, RepresentationKind, Status, StopReason
 from ansinh.registry.queries import NEEDS_FLAGS, SearchParams
 
-# Dates are typed day first in Vietnam; <input type="date"> sends ISO. Never month first.
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
+# Dates are typed day first in Vietnam, never month first: the inputs are text fields showing
+# dd/mm/yyyy whatever the browser's locale (<input type="date"> follows the browser's, e.g.
+# mm/dd/yyyy on an English phone). ISO is still read (the API's form, older links).
+DATE_INPUT_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 
 NEEDS_LABELS = {
     "cannot_travel": _("Cannot travel"),
@@ -27,24 +31,28 @@ NEEDS_LABELS = {
     "frail": _("Frail"),
 }
 
-# Words of the condition keys of the coefficient rules (policy.yaml), for the category choices.
-CONDITION_WORDS = {
-    "extremely_severe": _("extremely severe"),
-    "severe": _("severe"),
-    "adult": _("adult"),
-    "child_or_elderly": _("child or elderly"),
-}
-
-
-def condition_label(condition: str) -> str:
-    return ", ".join(str(CONDITION_WORDS.get(part, part.replace("_", " "))) for part in condition.split(":"))
+# the names of the condition and fixed-amount keys of the policy data (audit_text imports
+# condition_label from here)
+condition_label = policy_labels.condition_label
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A date as dd/mm/yyyy in a text field; static/ansinh/date-input.js adds the slashes while
+    typing. Parsed on the server (DATE_INPUT_FORMATS)."""
+
+    input_type = "text"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+        attrs = {
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "placeholder": pgettext_lazy("date input", "dd/mm/yyyy"),
+            "pattern": r"\d{1,2}[\/.\-]\d{1,2}[\/.\-]\d{4}|\d{4}-\d{2}-\d{2}",
+            "maxlength": "10",
+            "data-date-input": "date",
+            **(attrs or {}),
+        }
+        super().__init__(attrs=attrs, format="%d/%m/%Y")
 
 
 def date_field(label, required=False, **kwargs) -> forms.DateField:
@@ -73,15 +81,26 @@ def phone_field(help_text="") -> forms.CharField:
 
 
 class MonthInput(forms.DateInput):
-    input_type = "month"
+    """A month as mm/yyyy in a text field (see DateInput)."""
+
+    input_type = "text"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m")
+        attrs = {
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "placeholder": pgettext_lazy("month input", "mm/yyyy"),
+            "pattern": r"\d{1,2}[\/.\-]\d{4}|\d{4}-\d{1,2}|\d{1,2}[\/.\-]\d{1,2}[\/.\-]\d{4}",
+            "maxlength": "10",
+            "data-date-input": "month",
+            **(attrs or {}),
+        }
+        super().__init__(attrs=attrs, format="%m/%Y")
 
 
 class MonthField(forms.DateField):
-    """A month: 2025-03 (what <input type="month"> sends), 03/2025, or a full date. Cleans to
-    the first day of the month."""
+    """A month: 03/2025 (as shown), 2025-03 (ISO), or a full date. Cleans to the first day of
+    the month."""
 
     widget = MonthInput
     default_error_messages = {"invalid": _("Enter a month as mm/yyyy.")}
@@ -120,12 +139,18 @@ class BeneficiarySearchForm(forms.Form):
         label=_("Needs"), required=False, widget=forms.CheckboxSelectMultiple, choices=list(NEEDS_LABELS.items())
     )
     issues = forms.BooleanField(label=_("Only with data-quality issues"), required=False)
+    change = forms.ChoiceField(
+        label=_("This month"),
+        required=False,
+        choices=[("", _("Any time")), ("started", _("Started this month")), ("stopped", _("Stopped this month"))],
+    )
 
-    def __init__(self, *args, areas: list[tuple], categories: list[str], **kwargs):
+    def __init__(self, *args, areas: list[tuple], categories: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].choices = [("", _("All my areas")), *areas]
-        self.fields["category"].choices = [("", _("All categories")), *((c, c) for c in categories)]
-        for name in ("area", "category", "status"):
+        # (code, name): the name is what a person reads
+        self.fields["category"].choices = [("", _("All categories")), *categories]
+        for name in ("area", "category", "status", "change"):
             self.fields[name].widget.attrs["class"] = "form-select app-filter"
 
     def params(self) -> SearchParams:
@@ -139,11 +164,14 @@ class BeneficiarySearchForm(forms.Form):
             status=d["status"],
             needs=tuple(n for n in d["needs"] if n in NEEDS_FLAGS),
             issues=d["issues"],
+            change=d["change"],
         )
 
     @property
     def filtered(self) -> bool:
-        return self.is_valid() and any(self.cleaned_data[k] for k in ("area", "category", "status", "needs", "issues"))
+        return self.is_valid() and any(
+            self.cleaned_data[k] for k in ("area", "category", "status", "needs", "issues", "change")
+        )
 
 
 # --- categories --------------------------------------------------------------------------------
@@ -162,13 +190,13 @@ def entitlement_choices() -> list:
     )
     for c in categories:
         options = groups.setdefault(c.programme.name, [])
-        label = f"{c.code} — {c.name}"
+        label = c.name
         if c.basis == Basis.FIXED:
             keys = sorted({f.key for f in c.fixed_amounts.all()})
             if not keys:
                 options.append((f"{c.code}||", label))
             for key in keys:
-                options.append((f"{c.code}||{key}", f"{label} ({key.replace('_', ' ')})"))
+                options.append((f"{c.code}||{key}", f"{label} ({policy_labels.fixed_key_label(key)})"))
             continue
         conditions = sorted({r.condition for r in c.coefficient_rules.all()})
         for condition in conditions or [""]:
@@ -355,7 +383,7 @@ def beneficiary_initial(b) -> dict:
         "full_name": b.full_name,
         "birth_date": b.birth_date,
         "gender": b.gender,
-        "cccd": b.cccd,
+        "cccd": b.cccd or b.legacy_id_number,  # an old 9-digit CMND until a CCCD replaces it
         "phone": b.phone_display,
         "ethnicity": b.ethnicity,
         "address": b.address,

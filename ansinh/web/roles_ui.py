@@ -1,5 +1,7 @@
 """What each role does, in words for the dashboard. Later modules add their links here
-(url names) as their pages appear; a link is shown only when the user holds its capability."""
+(url names) as their pages appear; a link is shown only when the user holds its capability.
+The registry's figures are on the dashboard already (`registry.stats`); what a role will see
+once the payment modules exist is listed under an honest note, never as a link to nothing."""
 
 from dataclasses import dataclass, field
 
@@ -13,13 +15,15 @@ class RoleGuide:
     duties: list
     # (label, url name, capability) for pages that exist today.
     links: list = field(default_factory=list)
-    # What will appear on the card once the later modules record it.
-    figures: list = field(default_factory=list)
+    # What will appear on the card once the modules being built record it, under `coming_note`.
+    coming: list = field(default_factory=list)
+    coming_note: str = _("The payment part is being built. When it is ready, this card will also show:")
 
 
 _AREAS = (_("My areas"), "areas:list", Cap.AREAS_VIEW)
 _ORGS = (_("Organisations"), "orgs:list", Cap.ORGS_VIEW)
 _AUDIT = (_("Audit log"), "audit:list", Cap.AUDIT_VIEW)
+_REGISTRY = (_("Beneficiaries"), "registry:list", Cap.REGISTRY_VIEW)
 
 GUIDES: dict[str, RoleGuide] = {
     Role.COMMUNE_OFFICER: RoleGuide(
@@ -29,24 +33,25 @@ GUIDES: dict[str, RoleGuide] = {
             _("Send the monthly change list (new, stopped, adjusted) by day 2."),
             _("Keep the list of villages of the commune up to date."),
         ],
-        links=[_AREAS, _ORGS, _AUDIT],
-        figures=[_("Beneficiaries"), _("With a receiving account"), _("Changes waiting to be sent")],
+        links=[_REGISTRY, _AREAS, _ORGS, _AUDIT],
+        coming=[_("With a receiving account"), _("Changes waiting to be sent")],
     ),
     Role.VILLAGE_HEAD: RoleGuide(
         duties=[
             _("Collect account details door to door."),
             _("Check the list of beneficiaries of your village."),
         ],
-        links=[_AREAS],
-        figures=[_("Beneficiaries in the village"), _("Without a receiving account")],
+        links=[_REGISTRY, _AREAS],
+        coming=[_("Without a receiving account")],
     ),
     Role.COMMUNE_POLICE: RoleGuide(
         duties=[
             _("Verify identity data (citizen ID, date of birth, gender)."),
             _("Check them against the national population database."),
         ],
-        links=[_AREAS, _AUDIT],
-        figures=[_("Records waiting for verification")],
+        links=[_REGISTRY, _AREAS, _AUDIT],
+        coming=[_("Records waiting for verification")],
+        coming_note=_("Identity verification is being built. When it is ready, this card will also show:"),
     ),
     Role.OFFICE_OFFICER: RoleGuide(
         duties=[
@@ -54,13 +59,13 @@ GUIDES: dict[str, RoleGuide] = {
             _("Prepare the monthly payroll and the funding request by day 4."),
             _("Send the approved payroll to the payment provider."),
         ],
-        links=[_AREAS, _ORGS, _AUDIT],
-        figures=[_("Change lists to appraise"), _("Payroll of the month")],
+        links=[_REGISTRY, _AREAS, _ORGS, _AUDIT],
+        coming=[_("Change lists to appraise"), _("Payroll of the month")],
     ),
     Role.APPROVER: RoleGuide(
         duties=[_("Check and approve the monthly payroll prepared by the office.")],
-        links=[_AREAS, _ORGS, _AUDIT],
-        figures=[_("Payrolls waiting for approval")],
+        links=[_REGISTRY, _AREAS, _ORGS, _AUDIT],
+        coming=[_("Payrolls waiting for approval")],
     ),
     Role.PROVIDER_STAFF: RoleGuide(
         duties=[
@@ -69,20 +74,20 @@ GUIDES: dict[str, RoleGuide] = {
             _("Record the results and settle with the office by day 20."),
         ],
         links=[_AREAS],
-        figures=[_("Transfers of the month"), _("Cash payments to make")],
+        coming=[_("Transfers of the month"), _("Cash payments to make")],
     ),
     Role.TREASURY_VIEWER: RoleGuide(
         duties=[_("Follow the funding requests and the monthly settlement.")],
         links=[_AREAS],
-        figures=[_("Funding requests"), _("Settlements")],
+        coming=[_("Funding requests"), _("Settlements")],
     ),
     Role.PROVINCE_MONITOR: RoleGuide(
         duties=[
             _("Monitor every area below yours: account opening, cashless payment, overdue communes."),
             _("Prepare the reports to the province and the ministry."),
         ],
-        links=[_AREAS, _ORGS, _AUDIT],
-        figures=[_("Share of beneficiaries with an account"), _("Share of account holders paid cashless")],
+        links=[_REGISTRY, _AREAS, _ORGS, _AUDIT],
+        coming=[_("Share of beneficiaries with an account"), _("Share of account holders paid cashless")],
     ),
     Role.SYSADMIN: RoleGuide(
         duties=[

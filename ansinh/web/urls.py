@@ -1,10 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import account, areas, audit, dashboard, imports, orgs, registry
+from .views import account, areas, audit, dashboard, imports, orgs, reform, registry
 
 areas_patterns = [
     path("", areas.area_list, name="list"),
+    path("print/", areas.area_print, name="print"),
     path("<int:pk>/", areas.area_detail, name="detail"),
     path("<int:pk>/villages/", areas.create_village, name="create_village"),
 ]
@@ -12,7 +13,9 @@ registry_patterns = [
     path("", registry.beneficiary_list, name="list"),
     path("new/", registry.beneficiary_create, name="create"),
     path("export.xlsx", registry.beneficiary_export, name="export"),
+    path("print/", registry.beneficiary_print, name="print"),
     path("moves/", registry.move_list, name="moves"),
+    path("moves/print/", registry.move_print, name="moves_print"),
     path("moves/<int:pk>/accept/", registry.move_accept, name="move_accept"),
     path("<int:pk>/", registry.beneficiary_detail, name="detail"),
     path("<int:pk>/edit/", registry.beneficiary_edit, name="edit"),
@@ -21,7 +24,7 @@ registry_patterns = [
     path("<int:pk>/representatives/<int:link_pk>/end/", registry.representative_end, name="representative_end"),
     path("<int:pk>/payee/", registry.payee_set, name="payee"),
 ]
-orgs_patterns = [path("", orgs.org_list, name="list")]
+orgs_patterns = [path("", orgs.org_list, name="list"), path("print/", orgs.org_print, name="print")]
 audit_patterns = [path("", audit.audit_list, name="list")]
 imports_patterns = [
     path("", imports.import_index, name="index"),
@@ -32,6 +35,7 @@ imports_patterns = [
     path("<int:pk>/cancel/", imports.job_cancel, name="cancel"),
     path("<int:pk>/report.xlsx", imports.job_report, name="report"),
 ]
+reform_patterns = [path("villages/", reform.village_assignments, name="villages")]
 account_patterns = [
     path("tokens/", account.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", account.revoke_token, name="revoke_token"),
@@ -51,4 +55,5 @@ urlpatterns = [
     path("audit/", include((audit_patterns, "audit"))),
     path("account/", include((account_patterns, "account"))),
     path("imports/", include((imports_patterns, "imports"))),
+    path("reform/", include((reform_patterns, "reform"))),
 ]

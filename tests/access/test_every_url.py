@@ -893,7 +893,8 @@ def walk_web(w: Walk) -> None:
     url = url_of(t, world.b)
     page = w.client.get(url)
     is_html = page.status_code == 200 and page.get("Content-Type", "").startswith("text/html")
-    form = form_of(page.content.decode("utf-8", "replace"), url) if is_html else Form(url)
+    body = b"".join(page.streaming_content) if page.streaming else page.content  # print pages stream
+    form = form_of(body.decode("utf-8", "replace"), url) if is_html else Form(url)
     for overrides in [hostile, *a_people(world)]:
         data = form.filled({k: v for k, v in overrides.items() if "." not in k})
         sent = " ".join(map(str, data.values()))

@@ -39,7 +39,7 @@ def test_load_current_tree_prints_counts():
 
     assert "Loaded the tree in force from 2025-07-01" in out
     assert "Province: 34 created" in out
-    assert "Commune: 3321 created" in out
+    assert "Commune: 3.321 created" in out  # Vietnamese thousands separator
 
 
 @pytest.mark.parametrize(

@@ -63,13 +63,14 @@ def test_cccd_contradicting_the_birth_year_is_shown_at_the_field(phone_page, log
     login(page, officer_a)
     page.goto(f"{live_server.url}/beneficiaries/new/")
     page.fill("#id_full_name", "Lê Văn Cường")
-    page.fill("#id_birth_date", "1948-02-03")
+    page.locator("#id_birth_date").press_sequentially("03021948")  # the slashes come by themselves
+    assert page.locator("#id_birth_date").input_value() == "03/02/1948"
     page.select_option("#id_gender", "male")
     page.fill("#id_cccd", cccd_for(date(1958, 2, 3), "male", "654321"))  # digits 5–6 say 1958
     page.fill("#id_phone", "0987654321")
     page.select_option("#id_cat-0-entitlement", "D20.5.6|severe:adult|")
     page.fill("#id_decision_number", "21/QĐ-UBND")
-    page.fill("#id_decision_date", "2025-06-05")
+    page.fill("#id_decision_date", "05/06/2025")
     count = Beneficiary.objects.count()
     page.click("#beneficiary-form button[type=submit]")
     error = page.locator("#id_cccd_error")
@@ -77,6 +78,7 @@ def test_cccd_contradicting_the_birth_year_is_shown_at_the_field(phone_page, log
     assert "48" in error.inner_text()
     assert "is-invalid" in page.locator("#id_cccd").get_attribute("class")
     assert page.locator("#id_full_name").input_value() == "Lê Văn Cường"  # what was typed stays
+    assert page.locator("#id_birth_date").input_value() == "03/02/1948"
     assert Beneficiary.objects.count() == count
     assert not Beneficiary.objects.filter(full_name="Lê Văn Cường").exists()
 
@@ -88,3 +90,22 @@ def test_officer_of_another_commune_gets_the_404_page(page, login, live_server, 
     assert response.status == 404
     assert "Nguyễn Thị Ánh" not in page.content()
     assert page.locator("h1").count() == 1
+
+
+def test_date_fields_show_day_first_in_an_english_browser(browser, request, login, live_server, officer_a, people):
+    """<input type="date"> followed the browser's locale (mm/dd/yyyy in an English one): the
+    date fields are dd/mm/yyyy text whatever the browser's language."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        login(page, officer_a)
+        page.goto(f"{live_server.url}/beneficiaries/new/")
+        field = page.locator("#id_birth_date")
+        assert field.get_attribute("type") == "text"
+        assert field.get_attribute("placeholder") == "dd/mm/yyyy"
+        field.press_sequentially("17051950")
+        assert field.input_value() == "17/05/1950"
+        page.locator("#id_decision_date").press_sequentially("5/6/2025")  # separators typed: kept
+        assert page.locator("#id_decision_date").input_value() == "5/6/2025"
+    finally:
+        context.close()

@@ -9,23 +9,18 @@ from ansinh.demo import organisations
 
 
 @pytest.fixture
-def pilot_tree(tree):
-    tinh_bien = Area.objects.create(
-        tree=Tree.LEGACY,
-        level=Level.DISTRICT,
-        code="890",
-        name="Tịnh Biên",
-        division_type="Thị xã",
-        parent=tree.province,
-    )
-    Area.objects.create(
-        tree=Tree.LEGACY, level=Level.COMMUNE, code="30316", name="Nhà Bàng", division_type="Phường", parent=tinh_bien
-    )
-    return tree
+def current_pilot(db):
+    """Current An Giang (91) with the two demo communes."""
+    province = Area.objects.create(tree=Tree.CURRENT, level=Level.PROVINCE, code="91", name="An Giang")
+    for code, name in ((organisations.HOME_COMMUNE, "Châu Đốc"), (organisations.OTHER_COMMUNE, "Thới Sơn")):
+        Area.objects.create(
+            tree=Tree.CURRENT, level=Level.COMMUNE, code=code, name=name, division_type="Phường", parent=province
+        )
+    return province
 
 
-def test_demo_superuser_is_granted_through_an_audited_service(pilot_tree):
-    organisations.load_users()
+def test_demo_superuser_is_granted_through_an_audited_service(current_pilot):
+    organisations.load_current_users()
     admin = User.objects.get(username="quantri")
     assert admin.is_staff and admin.is_superuser
     event = AuditEvent.objects.get(action="accounts.user.changed", object_id=str(admin.pk))
@@ -33,5 +28,5 @@ def test_demo_superuser_is_granted_through_an_audited_service(pilot_tree):
     assert event.after == {"is_staff": True, "is_superuser": True}
     assert event.actor is None and event.actor_label == "system"
 
-    organisations.load_users()  # idempotent: nothing more to record
+    organisations.load_current_users()  # idempotent: nothing more to record
     assert AuditEvent.objects.filter(action="accounts.user.changed").count() == 1

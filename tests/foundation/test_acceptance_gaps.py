@@ -3,7 +3,7 @@
 - production security settings when served over HTTPS (SECURE_SSL=1): HTTPS redirect with
   /healthz exempt, HSTS, secure cookies, and `check --deploy` clean;
 - the `create_api_token` / `revoke_api_token` management commands, end to end through the API;
-- `load_demo`: one user per role on An Giang's legacy tree (Châu Đốc, Tịnh Biên), organisations
+- `load_demo`: one user per role on current An Giang (91) after the 2025 reform, organisations
   responsible for the pilot districts, the logins printed, and a re-run changing nothing.
 """
 
@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from io import StringIO
 from pathlib import Path
 
@@ -207,48 +208,62 @@ def test_load_demo_creates_a_user_per_role_prints_their_logins_and_is_idempotent
     after_second = _snapshot()
     assert after_second.pop("policy_loaded_events") == after_first.pop("policy_loaded_events") + 1
     assert after_second == after_first
-    # An Giang on the pre-2025 tree, with the two pilot units of the source documents.
+    # An Giang on the pre-2025 tree, with the two pilot units of the source documents: the
+    # registry's history was kept there; since the 2025 reform it lives in current An Giang (91).
     province = Area.objects.get(tree=Tree.LEGACY, level=Level.PROVINCE, code="89")
+    current = Area.objects.get(tree=Tree.CURRENT, level=Level.PROVINCE, code="91")
     pilots = {a.code: a for a in Area.objects.filter(tree=Tree.LEGACY, level=Level.DISTRICT, code__in=["884", "890"])}
     assert set(pilots) == {"884", "890"}
     assert all(d.parent_id == province.pk for d in pilots.values())
     for code, target in {"884": 12, "890": 8}.items():
-        assert Beneficiary.objects.filter(area_path__startswith=pilots[code].path).count() == target
+        assert Beneficiary.objects.filter(legacy_commune__path__startswith=pilots[code].path).count() == target
+    assert Beneficiary.objects.count() == 20
+    assert Beneficiary.objects.filter(area_path__startswith=current.path, commune__tree=Tree.CURRENT).count() == 20
 
-    # One demo user per role, each with an active assignment on An Giang's tree, and the
-    # demo password works for every one of them.
-    users = {u.username: u for u in User.objects.filter(username__in=[row[0] for row in organisations.demo_users()])}
+    # One demo user per role, each with an assignment active today on current An Giang's tree,
+    # and the demo password works for every one of them.
+    users = {
+        u.username: u for u in User.objects.filter(username__in=[row[0] for row in organisations.current_demo_users()])
+    }
     roles_held = {}
     for assignment in RoleAssignment.objects.active().filter(user__in=users.values()).select_related("area"):
-        assert assignment.area.tree == Tree.LEGACY
-        assert assignment.area.path.startswith(province.path)
+        assert assignment.area.tree == Tree.CURRENT
+        assert assignment.area.path.startswith(current.path)
         roles_held.setdefault(assignment.role, set()).add(assignment.user.username)
     assert set(roles_held) == {role.value for role in Role}
     for username, user in users.items():
         assert user.is_active and user.check_password(organisations.DEMO_PASSWORD), username
-    # The two commune officers sit in different pilot districts (areas are separated).
-    officers = RoleAssignment.objects.active().filter(role=Role.COMMUNE_OFFICER, user__in=users.values())
-    assert {a.area.parent.code for a in officers.select_related("area__parent")} == {"884", "890"}
+    # The two commune officers sit in different communes (areas are separated).
+    officers = list(RoleAssignment.objects.active().filter(role=Role.COMMUNE_OFFICER, user__in=users.values()))
+    assert len({a.area_id for a in officers}) == 2
+    assert not any(a.area.is_within(b.area) for a in officers for b in officers if a != b)
 
-    # Which unit appraises, approves, pays, funds and settles is configured for both pilots.
-    for district in pilots.values():
-        commune = Area.objects.filter(parent=district, level=Level.COMMUNE).first()
+    # Since 2025-07-01 the commune decides, appraises and settles with the post office, which
+    # pays; the treasury funds; the province monitors. Configured for the pilot communes.
+    for code in (organisations.HOME_COMMUNE, organisations.OTHER_COMMUNE):
+        commune = Area.objects.get(tree=Tree.CURRENT, code=code)
         kinds = {
-            Function.APPRAISE: OrgKind.APPROVING_OFFICE,
-            Function.APPROVE: OrgKind.APPROVING_OFFICE,
+            Function.APPRAISE: OrgKind.COMMUNE_COMMITTEE,
+            Function.APPROVE: OrgKind.COMMUNE_COMMITTEE,
+            Function.SETTLE: OrgKind.COMMUNE_COMMITTEE,
             Function.PAY: OrgKind.PROVIDER,
             Function.FUND: OrgKind.TREASURY,
-            Function.SETTLE: OrgKind.FINANCE_OFFICE,
         }
         for function, kind in kinds.items():
             unit = responsible_unit(area=commune, function=function)
-            assert unit is not None and unit.kind == kind and unit.area == district, (district.code, function)
+            assert unit is not None and unit.kind == kind, (code, function)
         assert OrgUnit.objects.filter(area=commune, kind=OrgKind.COMMUNE_COMMITTEE).count() == 1
-    assert responsible_unit(area=province, function=Function.MONITOR).kind == OrgKind.PROVINCE_DEPARTMENT
+    assert responsible_unit(area=current, function=Function.MONITOR).kind == OrgKind.PROVINCE_DEPARTMENT
+    # the pre-2025 units' responsibilities ended with the reform, as history
+    pilot_commune = Area.objects.filter(parent=pilots["884"], level=Level.COMMUNE).first()
+    assert responsible_unit(area=pilot_commune, function=Function.APPROVE) is None
+    assert responsible_unit(area=pilot_commune, function=Function.APPROVE, on=date(2024, 1, 1)).area == pilots["884"]
 
     # Both runs print the password and a line per demo login naming its role (run in English).
     with translation.override("en"):
-        expected = [(username, str(Role(role).label)) for username, _name, role, _where in organisations.demo_users()]
+        expected = [
+            (username, str(Role(role).label)) for username, _name, role, _where in organisations.current_demo_users()
+        ]
     for out in (first, second):
         assert organisations.DEMO_PASSWORD in out
         lines = [line.split(maxsplit=1) for line in out.splitlines() if line.strip()]

@@ -2,6 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils.translation import override
 
 from ansinh.policy.entitlement import (
     Claim,
@@ -26,7 +27,7 @@ def test_extremely_severe_disabled_child_from_july_2024(policy):
     assert e.amount == 1_250_000
     assert type(e.amount) is int
     assert (e.standard_level, e.coefficient, e.category_code) == (500_000, Decimal("2.5"), "D20.5.6")
-    assert e.explanation == "500.000 ₫ × 2,5 (D20.5.6)"
+    assert e.explanation == "500.000 ₫ × 2,5"  # the category is named beside it, no code
     assert e.fixed_key == "" and e.sensitive is False
 
 
@@ -46,7 +47,9 @@ def test_poor_elderly_80_plus(policy):
 def test_single_parent_with_two_children_is_paid_per_child(policy):
     e = pay(Claim("D20.5.4", units=2), month=date(2025, 3, 1))
     assert e.amount == 1_000_000
-    assert e.explanation == "500.000 ₫ × 1 × 2 (D20.5.4)"
+    with override("vi"):
+        e = pay(Claim("D20.5.4", units=2), month=date(2025, 3, 1))
+    assert e.explanation == "500.000 ₫ × 1 × 2 con đang nuôi"
 
 
 def test_units_do_not_multiply_rules_that_are_not_per_unit(policy):
@@ -62,7 +65,9 @@ def test_ncc_relative_of_one_martyr_in_2025(policy):
 def test_heroic_mother_gets_amount_plus_supplement(policy):
     e = pay(Claim("NCC.d", fixed_key="heroic_mother_allowance"), month=date(2025, 5, 1))
     assert e.amount == 8_367_000 + 2_337_000
-    assert e.explanation == "8.367.000 ₫ + 2.337.000 ₫ (NCC.d, heroic_mother_allowance)"
+    with override("vi"):
+        e = pay(Claim("NCC.d", fixed_key="heroic_mother_allowance"), month=date(2025, 5, 1))
+    assert e.explanation == "8.367.000 ₫ + 2.337.000 ₫ (trợ cấp Bà mẹ Việt Nam anh hùng)"
 
 
 def test_ncc_fixed_amount_needs_its_key_and_is_not_in_force_before_july_2024(policy):

@@ -1,5 +1,5 @@
-"""The list export reads its rows in chunks (keyset pagination on name_key, id): every row once,
-in name order, numbered 1..n, whatever the chunk size."""
+"""The list export reads its rows in chunks (keyset pagination on sort_key, id): every row once,
+in Vietnamese name order, numbered 1..n, whatever the chunk size."""
 
 from datetime import date, timedelta
 
@@ -15,7 +15,7 @@ NAMES = ["Nguyễn Thị Ánh", "Nguyễn Văn Bình", "Trần Thị Cúc", "Lê
 
 @pytest.fixture
 def people(tree):
-    from ansinh.core.text import search_key
+    from ansinh.core.text import name_sort_key, search_key
 
     rows = []
     for i in range(23):  # several rows share a name: ties are broken by id across chunks
@@ -24,6 +24,7 @@ def people(tree):
             Beneficiary(
                 full_name=name,
                 name_key=search_key(name),
+                sort_key=name_sort_key(name),
                 birth_date=date(1940, 1, 1) + timedelta(days=i),
                 gender="female",
                 commune=tree.a,
@@ -48,14 +49,14 @@ def _expected(rows):
 def test_every_row_once_in_name_order(tree, officer_a, people, monkeypatch, chunk):
     monkeypatch.setattr(exports, "LIST_CHUNK", chunk)
     qs = Beneficiary.objects.filter(commune=tree.a)
-    ordered = list(Beneficiary.objects.order_by("name_key", "id"))
+    ordered = list(Beneficiary.objects.order_by("sort_key", "id"))
     assert len(ordered) == 23
     assert _exported(officer_a, qs) == _expected(ordered)
 
 
 @pytest.mark.django_db
 def test_keyset_chunks_each_read_the_next_rows(officer_a, people, monkeypatch):
-    """No OFFSET: each chunk's query starts after the last (name_key, id) of the previous one."""
+    """No OFFSET: each chunk's query starts after the last (sort_key, id) of the previous one."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -72,7 +73,7 @@ def test_keyset_chunks_each_read_the_next_rows(officer_a, people, monkeypatch):
 def test_filtered_and_distinct_querysets(officer_a, people, monkeypatch):
     monkeypatch.setattr(exports, "LIST_CHUNK", 3)
     qs = Beneficiary.objects.filter(Q(name_key__startswith="nguyen") | Q(name_key__startswith="le")).distinct()
-    ordered = list(qs.order_by("name_key", "id"))
+    ordered = list(qs.order_by("sort_key", "id"))
     assert 0 < len(ordered) < 23
     assert _exported(officer_a, qs) == _expected(ordered)
 
@@ -81,6 +82,6 @@ def test_filtered_and_distinct_querysets(officer_a, people, monkeypatch):
 def test_a_ranked_name_search_is_exported_in_its_own_order(officer_a, people, monkeypatch):
     monkeypatch.setattr(exports, "LIST_CHUNK", 4)
     results = search(officer_a, SearchParams(q="an"))
-    ordered = list(results.select_related("commune", "village").order_by("name_key", "id"))
+    ordered = list(results.select_related("commune", "village").order_by("sort_key", "id"))
     assert ordered
     assert _exported(officer_a, results) == _expected(ordered)

@@ -102,7 +102,7 @@ def test_check_reports_every_bad_row_and_writes_nothing(commune, tmp_path):
     assert plan.error_rows == 2
     by_row = {(e.row, e.column) for e in plan.errors}
     assert (4, "Số CCCD") in by_row
-    assert {(5, "Số điện thoại"), (5, "Thôn/khóm/ấp"), (5, "Mã đối tượng")} <= by_row
+    assert {(5, "Số điện thoại"), (5, "Thôn/khóm/ấp"), (5, "Đối tượng")} <= by_row
     assert Beneficiary.objects.count() == 0
 
 
@@ -165,8 +165,8 @@ def test_file_without_required_headers_is_refused(commune, tmp_path):
 def test_template_opens_with_headers_and_category_sheet(commune):
     wb = load_workbook(io.BytesIO(import_template()))
     assert [c.value for c in wb["Danh sách"][1]] == HEADERS
-    codes = [r[0].value for r in wb["Danh mục"].iter_rows(min_row=2)]
-    assert "D20.5.6" in codes
+    names = [r[0].value for r in wb["Danh mục"].iter_rows(min_row=2)]
+    assert "Người khuyết tật nặng, người khuyết tật đặc biệt nặng" in names  # D20.5.6 by its name
 
 
 def test_job_lifecycle_error_report_and_confirm(commune, tmp_path, officer_a, settings):

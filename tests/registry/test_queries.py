@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Q
 
 from ansinh.areas.models import Level
-from ansinh.core.text import search_key
+from ansinh.core.text import name_sort_key, search_key
 from ansinh.registry import queries
 from ansinh.registry.models import Beneficiary
 from tests.conftest import make_user
@@ -23,6 +23,7 @@ def _rows(area, names: list[str]) -> list[Beneficiary]:
         Beneficiary(
             full_name=name,
             name_key=search_key(name),
+            sort_key=name_sort_key(name),
             birth_date=date(1950, 1, 1),
             gender="female",
             commune=area.parent if area.level == Level.VILLAGE else area,
@@ -77,9 +78,18 @@ def test_prefix_matches_come_before_later_word_matches(tree, officer):
 
 
 def test_without_a_name_the_rows_are_in_name_order(tree, officer):
-    rows = _rows(tree.village_a, ["Trần Văn Bình", "An Văn A", "Lê Thị Ngọc"])
+    """Vietnamese list order: by the given name, then the rest; Đ after D, Ư after U."""
+    rows = _rows(tree.village_a, ["Trần Văn Bình", "An Văn A", "Lê Thị Ngọc", "Đỗ Văn An", "Bùi Thị Ưng", "Hà Uy"])
     results = queries.search(officer, queries.SearchParams(area=tree.village_a.pk))
-    assert [b.pk for b in results] == [rows[1].pk, rows[2].pk, rows[0].pk]
+    assert [b.full_name for b in results] == [
+        "An Văn A",
+        "Đỗ Văn An",
+        "Trần Văn Bình",
+        "Lê Thị Ngọc",
+        "Hà Uy",
+        "Bùi Thị Ưng",
+    ]
+    assert len(rows) == 6
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -1,8 +1,14 @@
+import html
+import re
+
+import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ansinh.accounts.models import User
 from ansinh.accounts.roles import Role
 from tests.conftest import make_user
+from tests.registry.test_stats import A, B, registry_fixture  # noqa: F401 (the `registry` fixture)
 
 
 def test_officer_sees_the_commune_officer_card_with_their_commune(client_for, officer_a, tree):
@@ -11,7 +17,8 @@ def test_officer_sees_the_commune_officer_card_with_their_commune(client_for, of
     body = response.content.decode()
     assert 'data-role="commune_officer"' in body
     assert "Phường Châu Phú A" in body
-    assert "Chưa có dữ liệu" in body  # figures wait for the later modules
+    assert 'data-section="figures"' in body  # the registry's figures of the month
+    assert 'data-state="being-built"' in body  # and an honest note on the payment part
     assert reverse("areas:detail", args=[tree.a.pk]) in body
     assert "Vĩnh Mỹ" not in body
 
@@ -50,5 +57,98 @@ def test_user_without_role_is_told_to_ask_for_one(client_for, db):
 
 def test_dashboard_query_count(client_for, officer_a, django_assert_max_num_queries):
     client = client_for(officer_a)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(12):
         assert client.get(reverse("dashboard")).status_code == 200
+
+
+# --- figures (registry.stats; the numbers themselves: tests/registry/test_stats.py) -------------
+
+
+def figure_links(body: str) -> dict[str, list[str]]:
+    """data-figure -> the hrefs of the figures' links, in page order."""
+    links: dict[str, list[str]] = {}
+    for m in re.finditer(r'<a href="([^"]*)" data-figure="([a-z_]+)">', body):
+        links.setdefault(m.group(2), []).append(html.unescape(m.group(1)))
+    return links
+
+
+def test_commune_officer_figures_link_to_the_filtered_lists(client_for, registry, officer_a):
+    body = client_for(officer_a).get(reverse("dashboard")).content.decode()
+    month = timezone.localdate().strftime("%m/%Y")
+    assert f"Số liệu tháng {month}" in body
+    values = dict(re.findall(r'data-figure="([a-z_]+)">(\d+)<', body))
+    assert values == {k: str(v) for k, v in A.items()}
+    listed = reverse("registry:list")
+    assert figure_links(body) == {
+        "receiving": [f"{listed}?status=active"],
+        "started": [f"{listed}?change=started"],
+        "stopped": [f"{listed}?change=stopped"],
+        "issues": [f"{listed}?issues=on"],
+        "imports": [reverse("imports:index")],
+    }  # nobody is moving in: a zero is not a link to an empty list
+    for figure, (href,) in figure_links(body).items():
+        page = client_for(officer_a).get(href)
+        assert page.status_code == 200, figure
+        if href.startswith(f"{listed}?"):
+            assert page.context["page"].paginator.count == A[figure], figure
+
+
+def test_district_office_gets_a_table_with_drill_down_and_totals(client_for, registry):
+    office = make_user("office", Role.OFFICE_OFFICER, registry.district)
+    body = client_for(office).get(reverse("dashboard")).content.decode()
+    assert len(re.findall(r"<tr[^>]* data-commune=", body)) == 3  # A, B and the totals
+    listed = reverse("registry:list")
+    links = figure_links(body)
+    a, b = registry.a.pk, registry.b.pk
+    # B has no start this month: its zero is no link
+    assert links["started"] == [f"{listed}?area={a}&change=started", f"{listed}?change=started"]
+    assert links["receiving"][:2] == [f"{listed}?area={a}&status=active", f"{listed}?area={b}&status=active"]
+    assert "imports" not in links  # the office does not import: the figure is not a link
+    assert links["moving_in"] == [reverse("registry:moves")] * 2  # B's row and the total
+    for href, expected in ((links["receiving"][0], A), (links["receiving"][1], B)):
+        page = client_for(office).get(href)
+        assert page.context["page"].paginator.count == expected["receiving"]
+    total = re.search(r'<tr class="fw-semibold" data-commune="total">(.*?)</tr>', body, re.S).group(1)
+    assert re.findall(r'data-figure="[a-z_]+">(\d+)<', total) == [str(A[k] + B[k]) for k in A]
+
+
+def test_officer_b_dashboard_shows_nothing_of_a(client_for, registry, officer_b):
+    body = client_for(officer_b).get(reverse("dashboard")).content.decode()
+    assert "Châu Phú A" not in body
+    assert f'data-commune="{registry.a.pk}"' not in body
+    values = dict(re.findall(r'data-figure="([a-z_]+)">(\d+)<', body))
+    assert values == {k: str(v) for k, v in B.items()}
+
+
+@pytest.mark.parametrize("role", [Role.PROVIDER_STAFF, Role.TREASURY_VIEWER, Role.APPROVER])
+def test_roles_whose_work_is_being_built_get_an_honest_note_and_only_working_links(client_for, tree, role):
+    user = make_user("someone", role, tree.district)
+    client = client_for(user)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "Phần chi trả đang được xây dựng" in body
+    assert "Chưa có dữ liệu" not in body
+    hrefs = set(re.findall(r'<a [^>]*href="(/[^"#]*)"', html.unescape(body)))
+    assert hrefs
+    for href in hrefs - {reverse("logout")}:
+        assert client.get(href).status_code == 200, href
+    assert ('data-section="figures"' in body) == (role == Role.APPROVER)  # the approver reads the registry
+
+
+def test_figures_cost_a_bounded_number_of_queries_for_the_province(client_for, registry, django_assert_max_num_queries):
+    monitor = make_user("monitor", Role.PROVINCE_MONITOR, registry.province)
+    client = client_for(monitor)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_drill_down_works_where_the_area_filter_lists_only_the_top_areas(client_for, registry, monkeypatch):
+    """Above AREA_CHOICES_UP_TO communes the list's area filter offers the user's areas and the
+    level below; a commune chosen on the dashboard is still accepted."""
+    from ansinh.web.views import registry as registry_views
+
+    monkeypatch.setattr(registry_views, "AREA_CHOICES_UP_TO", 1)
+    monitor = make_user("monitor", Role.PROVINCE_MONITOR, registry.province)
+    client = client_for(monitor)
+    page = client.get(reverse("registry:list"), {"area": registry.a.pk, "status": "active"})
+    assert page.context["page"].paginator.count == A["receiving"]
+    assert client.get(reverse("registry:list"), {"area": 999999}).context["page"].paginator.count == 0

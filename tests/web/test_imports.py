@@ -189,7 +189,7 @@ def test_file_with_errors_shows_the_row_report_and_writes_nothing(client_for, of
     body = client_for(officer_a).get(detail(job)).content.decode()
     assert 'data-table="errors"' in body
     assert '<tr data-row="4"><td class="app-import-row">4</td><td class="app-import-col">Số CCCD</td>' in body
-    for column in ("Số điện thoại", "Thôn/khóm/ấp", "Mã đối tượng"):
+    for column in ("Số điện thoại", "Thôn/khóm/ấp", "Đối tượng"):
         assert f'<td class="app-import-col">{column}</td>' in body
     assert '<dd data-count="error_rows">2</dd>' in body
     assert '<dd data-count="to_create">2</dd>' in body
@@ -212,7 +212,7 @@ def test_error_report_download_has_the_error_column(client_for, officer_a, check
     assert set(errors) == {2, 3, 4, 5}
     assert errors[2] in (None, "") and errors[3] in (None, "")
     assert errors[4].startswith("Số CCCD: ")
-    assert "Số điện thoại: " in errors[5] and "Thôn/khóm/ấp: " in errors[5] and "Mã đối tượng: " in errors[5]
+    assert "Số điện thoại: " in errors[5] and "Thôn/khóm/ấp: " in errors[5] and "Đối tượng: " in errors[5]
     names = {r[0].value: r[3].value for r in sheet.iter_rows(min_row=2)}
     assert names[5] == "Võ Thị Dung"  # the row as uploaded, to fix and upload again
 

@@ -53,7 +53,8 @@ def sheet(response) -> list[dict]:
     assert response["Content-Disposition"].startswith('attachment; filename="danh-sach-doi-tuong-')
     ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:] if any(r)]
+    header = next(i for i, r in enumerate(rows) if r[0] == "STT")  # under the title block
+    return [dict(zip(rows[header], r, strict=False)) for r in rows[header + 1 :] if any(r)]
 
 
 def test_mask_phone_keeps_the_first_two_and_last_three_digits():

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django import template
-from django.utils.translation import gettext
 
 from ansinh.web import labels
 
@@ -15,9 +14,14 @@ def action_label(action: str) -> str:
     return labels.action_label(action)
 
 
-@register.simple_tag
-def field_label(event, name: str) -> str:
-    return labels.field_label(event.object_type, name)
+@register.simple_tag(takes_context=True)
+def audit_entries(context, events):
+    """The events as sentences for the reader (`ansinh.web.audit_text.render`), with a few
+    batched look-ups for the whole list: `{% audit_entries events as entries %}`."""
+    from ansinh.web.audit_text import render
+
+    request = context.get("request")
+    return render(events or [], getattr(request, "user", None))
 
 
 @register.filter
@@ -31,22 +35,6 @@ def minutes(value) -> int:
         except (TypeError, ValueError):
             return 0
     return int(-(-seconds // 60))
-
-
-@register.filter
-def audit_value(value) -> str:
-    """A before/after value of the audit log, readable: empty as an em dash, lists joined."""
-    if value is None or value == "":
-        return "—"
-    if value is True:
-        return gettext("yes")
-    if value is False:
-        return gettext("no")
-    if isinstance(value, list):
-        return ", ".join(audit_value(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {audit_value(v)}" for k, v in value.items())
-    return str(value)
 
 
 @register.filter

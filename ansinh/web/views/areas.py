@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,13 +12,16 @@ from ansinh.accounts import access
 from ansinh.accounts.models import Function
 from ansinh.accounts.roles import Cap
 from ansinh.accounts.services import responsible_unit
-from ansinh.areas.models import Area, Level
-from ansinh.areas.queries import villages_of
+from ansinh.areas.models import Area, Level, VillageAssignment
+from ansinh.areas.queries import in_tree_order, villages_of
 from ansinh.areas.services import create_village as create_village_service
 from ansinh.audit.services import history
+from ansinh.core.exporter import TitleBlock, unit_name
 from ansinh.core.text import search_key
+from ansinh.registry.queries import count_upto
 
 from ..forms import AreaSearchForm, VillageForm, add_service_errors
+from ..printing import PrintList, heading_for, print_response
 from ..shortcuts import cap_required, is_htmx, vary_on_htmx
 
 CHILDREN_SHOWN_UP_TO = 10  # top areas; above that only counts are listed
@@ -60,9 +64,67 @@ def _detail_context(request, area: Area, village_form: VillageForm | None = None
         "org_units": area.org_units.order_by("kind", "name") if access.can_in_area(user, Cap.ORGS_VIEW, area) else None,
         "responsible": [(label, responsible_unit(area=area, function=value)) for value, label in Function.choices],
         "village_form": (village_form or VillageForm()) if can_add_village else None,
+        # villages of a commune split by the 2025 reform, waiting here for an officer's choice
+        "villages_to_assign": (
+            VillageAssignment.objects.filter(successor__isnull=True, village__parent=area).count()
+            if can_add_village
+            else 0
+        ),
         "history": history(area)[:HISTORY_SHOWN] if access.can_in_area(user, Cap.AUDIT_VIEW, area) else None,
         "history_url": reverse("audit:list") + f"?area={area.pk}",
     }
+
+
+@require_GET
+@cap_required(Cap.AREAS_VIEW)
+def area_print(request):
+    """The user's areas (or, with ?area=, one of them) down to the villages on paper, each
+    under the area above it."""
+    areas = access.areas_for(request.user).select_related("parent")
+    below = None
+    if request.GET.get("area", "").isdigit():
+        below = get_object_or_404(areas, pk=int(request.GET["area"]))
+        areas = areas.below(below)
+    limit = settings.ANSINH_EXPORT_MAX_ROWS
+    if count_upto(areas, limit) > limit:
+        messages.error(request, _("More than %(limit)s areas: open one of them and print its list.") % {"limit": limit})
+        if below is not None:
+            return redirect("areas:detail", pk=below.pk)
+        return redirect("areas:list")
+    ordered = in_tree_order(areas)
+    top = min((a.depth for a in ordered), default=0)
+    rows = (
+        [
+            i,
+            "\u2003" * (a.depth - top) + a.full_name,  # indented under the area above
+            a.get_level_display(),
+            a.code,
+            _validity(a),
+        ]
+        for i, a in enumerate(ordered, start=1)
+    )
+    block, place = heading_for(request.user, Cap.AREAS_VIEW, "Danh sách đơn vị hành chính, thôn, tổ dân phố")
+    if below is not None:
+        block = TitleBlock(unit_name(below), block.title)
+        place = (below.parent if below.level == Level.VILLAGE else below).name
+    page = PrintList(
+        block=block,
+        place=place,
+        headers=["STT", "Tên", "Cấp", "Mã", "Hiệu lực"],
+        rows=rows,
+        landscape=False,
+        back_url=reverse("areas:list"),
+        empty_text=_("You are not assigned to any area yet. Ask your system administrator."),
+    )
+    return print_response(request, page)
+
+
+def _validity(area: Area) -> str:
+    start = f"{area.valid_from:%d/%m/%Y}" if area.valid_from else ""
+    end = f"{area.valid_to:%d/%m/%Y}" if area.valid_to else ""
+    if not start and not end:
+        return ""
+    return f"{start or '…'} – {end or '…'}"
 
 
 @require_GET

@@ -3,18 +3,23 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ansinh.accounts import access
+from ansinh.accounts.roles import Cap
+from ansinh.registry import stats
 
+from ..figures import page_figures
 from ..roles_ui import dashboard_cards
 
 
 @require_GET
 @login_required
 def dashboard(request):
-    """One card per role the user holds: what the role does, where, and the pages open to it.
-    Figures stay empty until the modules that record them exist."""
+    """The registry's figures of the month for the user's communes (one commune on its own, several
+    in a table with totals), each linked to the list it counts; then one card per role the user
+    holds: what the role does, where, and the pages open to it."""
     user = request.user
     caps = access.capabilities(user)
     context = {
+        "figures": page_figures(stats.commune_figures(user), can_import=Cap.REGISTRY_IMPORT in caps),
         "cards": dashboard_cards(request, caps),
         "top_areas": access.top_areas(user),
         "is_global": access.is_global(user),

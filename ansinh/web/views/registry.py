@@ -42,6 +42,7 @@ from ..forms_registry import (
     entitlement_choices,
     entitlement_value,
 )
+from ..printing import PrintList, Summary, heading_for, print_response
 from ..shortcuts import cap_required, is_htmx, paginate, vary_on_htmx
 
 PAGE_SIZE = 25
@@ -60,7 +61,7 @@ def _area_of(b: Beneficiary) -> Area:
 def _beneficiary(request, pk: int, cap: str | None = None) -> Beneficiary:
     """The beneficiary if it is in the user's areas (else 404) and, with `cap`, if the user holds
     that capability in its area (else 403)."""
-    qs = queries.beneficiaries_for(request.user).select_related("commune", "village")
+    qs = queries.beneficiaries_for(request.user).select_related("commune", "village", "legacy_commune__parent")
     b = get_object_or_404(qs, pk=pk)
     if cap and not access.can_in_area(request.user, cap, _area_of(b)):
         raise PermissionDenied
@@ -125,7 +126,12 @@ def _area_choices(user, selected: str | None) -> list:
     if len(communes) > AREA_CHOICES_UP_TO:
         top = access.top_areas(user, Cap.REGISTRY_VIEW)
         below = Area.objects.filter(parent__in=top).exclude(level=Level.VILLAGE).order_by("name_key")
-        return [(a.pk, a.full_name) for a in top] + [(a.pk, f"— {a.full_name}") for a in below]
+        choices = [(a.pk, a.full_name) for a in top] + [(a.pk, f"— {a.full_name}") for a in below]
+        if selected and selected.isdigit() and int(selected) not in {pk for pk, _label in choices}:
+            # a commune chosen elsewhere (the dashboard's figures per commune link to its list)
+            chosen = access.areas_for(user, Cap.REGISTRY_VIEW).filter(pk=int(selected)).first()
+            choices += [(chosen.pk, chosen.full_name)] if chosen else []
+        return choices
     expand = {c.pk for c in communes} if len(communes) <= VILLAGES_LISTED_UP_TO else set()
     if selected and selected.isdigit():
         chosen = Area.objects.filter(pk=int(selected)).only("id", "parent_id", "level").first()
@@ -147,7 +153,7 @@ def _area_choices(user, selected: str | None) -> list:
 
 def _search_form(request) -> BeneficiarySearchForm:
     # HIV-related (sensitive) categories are never offered: a list filtered by one would disclose it.
-    categories = list(Category.objects.filter(sensitive=False).order_by("code").values_list("code", flat=True))
+    categories = [(c.code, c.name) for c in Category.objects.filter(sensitive=False).order_by("code")]
     return BeneficiarySearchForm(
         request.GET, areas=_area_choices(request.user, request.GET.get("area")), categories=categories
     )
@@ -182,6 +188,7 @@ def beneficiary_list(request):
         "query_string": request.GET.urlencode(),
         "can_create": access.has_cap(user, Cap.REGISTRY_EDIT),
         "can_export": access.has_cap(user, Cap.REGISTRY_EXPORT),
+        "incoming_moves": 0 if is_htmx(request) else queries.incoming_moves_for(user).count(),
     }
     template = "registry/_results.html" if is_htmx(request) else "registry/list.html"
     return vary_on_htmx(render(request, template, context))
@@ -206,6 +213,47 @@ def beneficiary_export(request):
     response = FileResponse(export.file, as_attachment=True, filename=filename, content_type=XLSX)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+@cap_required(Cap.REGISTRY_EXPORT)
+def beneficiary_print(request):
+    """The filtered list on paper: every row, under the export's rules (registry.exports), with
+    a "Ký nhận" column on request (?sign=1); the counts per commune after a list that spans
+    several communes. A list too long to print sends the user back with the reason."""
+    form = _search_form(request)
+    try:
+        printed = exports.print_beneficiary_list(
+            actor=request.user, results=_searched(request, form), params=form.params()
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_list_url(request))
+    summary = None
+    if printed.summary is not None:
+        summary = Summary(
+            title=exports.SUMMARY_TITLE, headers=exports.SUMMARY_HEADERS, rows=printed.summary, numeric=COUNTS
+        )
+    page = PrintList(
+        block=printed.heading.block,
+        place=printed.heading.place,
+        headers=printed.headers,
+        rows=printed.rows,
+        sign=request.GET.get("sign") == "1",
+        summary=summary,
+        back_url=_list_url(request),
+        empty_text=_("No beneficiary in your areas matches."),
+    )
+    return print_response(request, page)
+
+
+COUNTS = frozenset({0, 3, 4})  # the numbers in the summary per commune
+
+
+def _list_url(request) -> str:
+    query = request.GET.copy()
+    query.pop("sign", None)
+    return reverse("registry:list") + (f"?{query.urlencode()}" if query else "")
 
 
 # --- detail ------------------------------------------------------------------------------------
@@ -431,7 +479,43 @@ def move_list(request):
     decision; the new commune continues it with its own decision."""
     moves = list(queries.incoming_moves_for(request.user)[:500])
     decide = {m.pk: access.can_in_area(request.user, Cap.REGISTRY_DECIDE, m.to_commune) for m in moves}
-    return render(request, "registry/moves.html", {"moves": [(m, decide[m.pk]) for m in moves]})
+    context = {
+        "moves": [(m, decide[m.pk]) for m in moves],
+        "can_print": access.has_cap(request.user, Cap.REGISTRY_EXPORT),
+    }
+    return render(request, "registry/moves.html", context)
+
+
+@require_GET
+@cap_required(Cap.REGISTRY_EXPORT)
+def move_print(request):
+    """People moving in, on paper (the communes where the user may take lists away), with a
+    "Ký nhận" column on request."""
+    moves = queries.incoming_moves_for(request.user, Cap.REGISTRY_EXPORT)
+    rows = (
+        [
+            i,
+            m.beneficiary.full_name,
+            m.beneficiary.birth_date.year,
+            m.beneficiary.masked_cccd,
+            m.from_commune.full_name,
+            m.to_commune.full_name,
+            f"{m.number} ({m.signed_on:%d/%m/%Y})",
+            f"{m.effective_month:%m/%Y}",
+        ]
+        for i, m in enumerate(moves.iterator(chunk_size=500), start=1)
+    )
+    block, place = heading_for(request.user, Cap.REGISTRY_EXPORT, "Danh sách đối tượng chuyển đến")
+    page = PrintList(
+        block=block,
+        place=place,
+        headers=["STT", "Họ và tên", "Năm sinh", "Số CCCD", "Chuyển từ", "Chuyển đến", "Quyết định", "Dừng từ tháng"],
+        rows=rows,
+        sign=request.GET.get("sign") == "1",
+        back_url=reverse("registry:moves"),
+        empty_text=_("Nobody is moving into your communes."),
+    )
+    return print_response(request, page)
 
 
 @cap_required(Cap.REGISTRY_VIEW)

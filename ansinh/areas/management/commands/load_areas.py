@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from ansinh.areas import services
 from ansinh.areas.models import Level, Tree
+from ansinh.core.text import format_number
 
 
 class Command(BaseCommand):
@@ -50,12 +51,12 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
 
         parts = [
-            _("%(level)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged")
-            % {"level": Level(level).label, **level_counts}
+            _("%(level)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged")
+            % {"level": Level(level).label, **{k: format_number(v) for k, v in level_counts.items()}}
             for level, level_counts in counts.items()
         ]
         label = _("the tree in force from 2025-07-01") if tree == Tree.CURRENT else _("the pre-2025 tree")
         self.stdout.write(
-            _("Loaded %(tree)s in %(seconds).1f s. %(counts)s.")
-            % {"tree": label, "seconds": elapsed, "counts": "; ".join(parts)}
+            _("Loaded %(tree)s in %(seconds)s s. %(counts)s.")
+            % {"tree": label, "seconds": format_number(elapsed, 1), "counts": "; ".join(parts)}
         )

@@ -1,6 +1,8 @@
-"""Load the demo: policy, An Giang's pre-2025 area tree, organisations, villages, one user per
-role and a synthetic registry (4,065 beneficiaries in Châu Đốc, 5,605 in Tịnh Biên).
-Idempotent: a second run changes nothing.
+"""Load the demo: policy, An Giang's pre-2025 area tree with the pilot's organisations, villages
+and a synthetic registry (4,065 beneficiaries in Châu Đốc, 5,605 in Tịnh Biên, from 2023), then
+the 2025 reform: the current tree, the checked succession of An Giang (89 → 91) and the reform
+transition, after which the demo lives in current An Giang (91) with the current organisations
+and one user per role on current-tree areas. Idempotent: a second run changes nothing.
 
 With `--size N --province CODE` it instead tops a province up to N synthetic beneficiaries
 for benchmarks (see benchmarks/README.md)."""
@@ -12,11 +14,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ansinh.areas import succession
 from ansinh.areas.models import Area, Level, Tree
 from ansinh.areas.services import current_units, load_current_tree, load_legacy_province, official_code
+from ansinh.core.text import format_number
 from ansinh.demo import organisations
 from ansinh.demo import registry as demo_registry
 from ansinh.policy.services import load_policy
+from ansinh.reform import services as reform
 
 
 class Command(BaseCommand):
@@ -54,14 +59,25 @@ class Command(BaseCommand):
         started = time.monotonic()
         load_policy(actor=None, path=settings.ANSINH_POLICY_FILE)
         load_legacy_province(actor=None, code=organisations.PROVINCE_CODE)
-        organisations.load_organisations()
-        with transaction.atomic():
-            demo_registry.pilot_villages()  # before the users: the village head gets a village
-        logins = organisations.load_users()
-        result = demo_registry.load_demo_registry(actor=None)
+        load_current_tree(actor=None)
+        succession.load_from_file(actor=None)
+        legacy_province = Area.objects.get(tree=Tree.LEGACY, level=Level.PROVINCE, code=organisations.PROVINCE_CODE)
+        result = {"created": 0}
+        if not reform.transition_applied(legacy_province):
+            # The history: the pilot (2023 onwards) in the pre-2025 tree, then the 2025 reform.
+            organisations.load_organisations()
+            with transaction.atomic():
+                demo_registry.pilot_villages()
+            result = demo_registry.load_demo_registry(actor=None)
+            reform.apply_transition(actor=None, province=legacy_province)
+        organisations.load_current_organisations()
+        logins = organisations.load_current_users()
         self.stdout.write(
-            _("Demo registry: %(created)s beneficiaries created (%(seconds).1f s in total).")
-            % {"created": f"{result['created']:,}", "seconds": time.monotonic() - started}
+            _("Demo registry: %(created)s beneficiaries created (%(seconds)s s in total).")
+            % {
+                "created": format_number(result["created"]),
+                "seconds": format_number(time.monotonic() - started, 1),
+            }
         )
         if options["quiet_logins"]:
             return

@@ -39,6 +39,15 @@
     }
   });
 
+  // On a phone the main menu scrolls sideways: bring the current item into view.
+  var current = document.querySelector(".app-nav .nav-link.active");
+  var strip = current && current.closest(".nav");
+  if (strip && strip.scrollWidth > strip.clientWidth) {
+    var item = current.getBoundingClientRect();
+    var box = strip.getBoundingClientRect();
+    strip.scrollLeft += item.left - box.left - (box.width - item.width) / 2;
+  }
+
   // After HTMX replaces a section, move focus to the first invalid field or to the section.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
