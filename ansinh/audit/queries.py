@@ -28,8 +28,29 @@ PAGE_SIZE = 50
 
 def events_for(user) -> QuerySet[AuditEvent]:
     """Events located in the areas where the user may read the log (events without an area
-    only for the national administrator)."""
-    return access.scope(AuditEvent.objects.all(), user, Cap.AUDIT_VIEW, path_field="area_path")
+    only for the national administrator), and in the pre-2025 communes whose records their
+    current communes took over: a commune merged whole into one of them, or a split one whose
+    seat it received (where the old commune's unassigned villages and records went). So a
+    commune officer after the 2025 reform reads the history of their own people."""
+    q = access.area_q(user, Cap.AUDIT_VIEW, "area_path")
+    if q is None:
+        return AuditEvent.objects.all()
+    for path in _predecessor_paths(user):
+        q |= Q(area_path__startswith=path)
+    return AuditEvent.objects.filter(q)
+
+
+def _predecessor_paths(user) -> list[str]:
+    from ansinh.areas.models import AreaSuccession, Share
+
+    paths = access.paths_with(user, Cap.AUDIT_VIEW)
+    if not paths:
+        return []
+    mine = Q()
+    for path in paths:
+        mine |= Q(successor__path__startswith=path)
+    taken_over = AreaSuccession.objects.filter(mine).filter(Q(share=Share.WHOLE) | Q(seat=True))
+    return sorted(set(taken_over.values_list("legacy__path", flat=True)))
 
 
 @dataclass

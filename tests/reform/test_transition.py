@@ -222,3 +222,20 @@ def test_a_report_of_a_period_groups_by_the_commune_of_the_tree_valid_then(refor
     assert moved.values_list(queries.commune_on(date(2025, 7, 1)), flat=True).get() == reform.y.pk
     never_moved = Beneficiary.objects.filter(pk=reform.people["c"].pk)
     assert never_moved.values_list(queries.commune_on(date(2024, 12, 31)), flat=True).get() == reform.c.pk
+
+
+def test_after_the_reform_an_officer_reads_the_history_of_the_communes_theirs_took_over(reform):
+    """X took over A whole; Y holds the seat of split B: each reads the pre-2025 log of those,
+    and nothing of the other's."""
+    from ansinh.audit.models import AuditEvent
+    from ansinh.audit.queries import events_for
+
+    in_a = AuditEvent.objects.create(action="registry.beneficiary.created", area=reform.a, area_path=reform.a.path)
+    in_b = AuditEvent.objects.create(action="registry.beneficiary.created", area=reform.b, area_path=reform.b.path)
+    in_c = AuditEvent.objects.create(action="registry.beneficiary.created", area=reform.c, area_path=reform.c.path)
+    officer_x = make_user("officer_x", Role.COMMUNE_OFFICER, reform.x)
+    officer_y = make_user("officer_y", Role.COMMUNE_OFFICER, reform.y)
+    assert set(events_for(officer_x).filter(pk__in=[in_a.pk, in_b.pk, in_c.pk])) == {in_a}
+    assert set(events_for(officer_y).filter(pk__in=[in_a.pk, in_b.pk, in_c.pk])) == {in_b}
+    monitor = make_user("monitor_new", Role.PROVINCE_MONITOR, reform.new)
+    assert set(events_for(monitor).filter(pk__in=[in_a.pk, in_b.pk, in_c.pk])) == {in_a, in_b}

@@ -25,6 +25,17 @@ def audit_entries(context, events):
 
 
 @register.filter
+def number(value) -> str:
+    """A count as Vietnamese write it: 9.670 (never for ids or values in URLs)."""
+    from ansinh.core.text import format_number
+
+    try:
+        return format_number(int(value))
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+
+
+@register.filter
 def minutes(value) -> int:
     """A timedelta (or hours as a number) in whole minutes, rounded up."""
     if isinstance(value, timedelta):

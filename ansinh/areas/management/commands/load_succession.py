@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from ansinh.areas import succession
+from ansinh.core.text import format_number
 
 
 class Command(BaseCommand):
@@ -31,7 +32,11 @@ class Command(BaseCommand):
             result = succession.load_from_package(actor=None, provinces=codes or None)
         self.stdout.write(
             _("Successions: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
-            % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+            % {
+                "created": format_number(result.created),
+                "updated": format_number(result.updated),
+                "unchanged": format_number(result.unchanged),
+            }
         )
         for code, missing in result.skipped.items():
             self.stdout.write(
@@ -39,10 +44,17 @@ class Command(BaseCommand):
                 % {"code": code, "missing": ", ".join(missing)}
             )
         if result.unmatched:
-            self.stdout.write(_("Names not matched (%(count)s):") % {"count": len(result.unmatched)})
+            self.stdout.write(_("Names not matched (%(count)s):") % {"count": format_number(len(result.unmatched))})
+            reasons = {
+                "unknown": _("no pre-2025 commune of that name"),
+                "ambiguous": _("several communes of that name"),
+            }
             for item in result.unmatched:
-                self.stdout.write(f"  {item.successor_code} {item.successor_name}: “{item.name}” ({item.reason})")
+                reason = reasons.get(item.reason, item.reason)
+                self.stdout.write(f"  {item.successor_code} {item.successor_name}: “{item.name}” ({reason})")
         if result.uncovered:
-            self.stdout.write(_("Pre-2025 communes no note names (%(count)s):") % {"count": len(result.uncovered)})
+            self.stdout.write(
+                _("Pre-2025 communes that no note names (%(count)s):") % {"count": format_number(len(result.uncovered))}
+            )
             for line in result.uncovered:
                 self.stdout.write(f"  {line}")
