@@ -24,6 +24,7 @@ from ansinh.policy.models import Category
 from ansinh.registry import matching, queries, services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Representation
+from ansinh.registry.privacy import contact_visible, mask_phone
 
 from .common import Id, responses
 from .schemas_registry import (
@@ -90,7 +91,7 @@ def _category(c: BeneficiaryCategory) -> dict:
     }
 
 
-def _representation(link: Representation, full_cccd: bool, person_visible: bool = True) -> dict:
+def _representation(link: Representation, full_cccd: bool, person_visible: bool, contact: bool) -> dict:
     """A representation; a person who belongs to another area (they also represent someone
     there) is shown by name and masked CCCD only."""
     rep = link.representative
@@ -103,8 +104,8 @@ def _representation(link: Representation, full_cccd: bool, person_visible: bool 
         "gender": rep.gender if person_visible else "",
         "cccd": rep.cccd if full_cccd else rep.masked_cccd,
         "cccd_masked": bool(rep.cccd) and not full_cccd,
-        "phone": rep.phone if person_visible else "",
-        "phone_display": phone_display(rep.phone) if person_visible else "",
+        "phone": (rep.phone if contact else mask_phone(rep.phone)) if person_visible else "",
+        "phone_display": (phone_display(rep.phone) if contact else mask_phone(rep.phone)) if person_visible else "",
         "kind": link.kind,
         "relationship": link.relationship,
         "document_number": link.document_number,
@@ -115,7 +116,9 @@ def _representation(link: Representation, full_cccd: bool, person_visible: bool 
     }
 
 
-def _item(b: Beneficiary, full_cccd: bool, show_sensitive: bool) -> dict:
+def _item(b: Beneficiary, full_cccd: bool, show_sensitive: bool, contact: bool) -> dict:
+    """One beneficiary; the phone masked where the user may not see contact data
+    (`registry.privacy.contact_visible`)."""
     return {
         "id": b.pk,
         "full_name": b.full_name,
@@ -123,8 +126,8 @@ def _item(b: Beneficiary, full_cccd: bool, show_sensitive: bool) -> dict:
         "gender": b.gender,
         "cccd": b.cccd if full_cccd else b.masked_cccd,
         "cccd_masked": bool(b.cccd) and not full_cccd,
-        "phone": b.phone,
-        "phone_display": b.phone_display,
+        "phone": b.phone if contact else mask_phone(b.phone),
+        "phone_display": b.phone_display if contact else mask_phone(b.phone),
         "commune": {"id": b.commune.pk, "name": b.commune.name},
         "village": {"id": b.village.pk, "name": b.village.name} if b.village else None,
         "status": b.status,
@@ -185,17 +188,18 @@ def _detail(request, beneficiary_id: int) -> dict:
     b = _beneficiary(request, beneficiary_id, qs=qs)
     full_cccd = queries.cccd_visible(request.auth)(b.area_path)
     show_sensitive = queries.sensitive_visible(request.auth)(b.area_path)
+    contact = contact_visible(request.auth)(b.area_path)
     person_visible = _person_visible(request)
     links = _links(b, include_ended=False)
     return {
-        **_item(b, full_cccd, show_sensitive),
+        **_item(b, full_cccd, show_sensitive, contact),
         "ethnicity": b.ethnicity,
         "address": b.address,
         "stop_reason": b.stop_reason,
         "death_date": b.death_date,
         "quality_issues": b.quality_issues or [],
         "representatives": [
-            _representation(link, full_cccd, person_visible(link.representative.area_path)) for link in links
+            _representation(link, full_cccd, person_visible(link.representative.area_path), contact) for link in links
         ],
         "payee_representation_id": next((link.pk for link in links if link.is_payee), None),
         "decisions": list(b.decisions.order_by("effective_month", "id")),
@@ -274,8 +278,9 @@ def list_beneficiaries(request, filters: Query[BeneficiaryFilters]):
     )
     visible = queries.cccd_visible(request.auth)
     sensitive = queries.sensitive_visible(request.auth)
+    contact = contact_visible(request.auth)
     return {
-        "items": [_item(b, visible(b.area_path), sensitive(b.area_path)) for b in rows],
+        "items": [_item(b, visible(b.area_path), sensitive(b.area_path), contact(b.area_path)) for b in rows],
         "count": count,
         "count_exact": exact,
         "page": filters.page,
@@ -373,9 +378,10 @@ def create_decision(request, beneficiary_id: Id, payload: DecisionIn):
 def list_representatives(request, beneficiary_id: Id, include_ended: bool = False):
     b = _beneficiary(request, beneficiary_id)
     full_cccd = queries.cccd_visible(request.auth)(b.area_path)
+    contact = contact_visible(request.auth)(b.area_path)
     visible = _person_visible(request)
     return [
-        _representation(link, full_cccd, visible(link.representative.area_path))
+        _representation(link, full_cccd, visible(link.representative.area_path), contact)
         for link in _links(b, include_ended=include_ended)
     ]
 
@@ -390,7 +396,8 @@ def add_representative(request, beneficiary_id: Id, payload: RepresentationIn):
     link = services.add_representation(actor=request.auth, beneficiary=b, data=_representation_input(payload))
     link = Representation.objects.select_related("representative").get(pk=link.pk)
     visible = _person_visible(request)(link.representative.area_path)
-    return Status(201, _representation(link, queries.cccd_visible(request.auth)(b.area_path), visible))
+    contact = contact_visible(request.auth)(b.area_path)
+    return Status(201, _representation(link, queries.cccd_visible(request.auth)(b.area_path), visible, contact))
 
 
 @router.post(
@@ -408,7 +415,11 @@ def set_payee(request, beneficiary_id: Id, payload: PayeeIn):
     services.set_payee(actor=request.auth, beneficiary=b, representation=link)
     full_cccd = queries.cccd_visible(request.auth)(b.area_path)
     visible = _person_visible(request)
-    return [_representation(x, full_cccd, visible(x.representative.area_path)) for x in _links(b, include_ended=False)]
+    contact = contact_visible(request.auth)(b.area_path)
+    return [
+        _representation(x, full_cccd, visible(x.representative.area_path), contact)
+        for x in _links(b, include_ended=False)
+    ]
 
 
 @router.delete(

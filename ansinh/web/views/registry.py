@@ -28,7 +28,7 @@ from ansinh.core.money import format_vnd
 from ansinh.core.text import phone_display
 from ansinh.policy.entitlement import Claim, monthly_entitlement
 from ansinh.policy.models import Category
-from ansinh.registry import exports, matching, queries, services
+from ansinh.registry import exports, matching, privacy, queries, services
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, DecisionKind, Representation, Status
 
 from ..forms_registry import (
@@ -289,10 +289,12 @@ def beneficiary_detail(request, pk: int):
         entitlement["explanation"] = ""  # it would name the hidden (HIV-related) category
     links = list(b.representations.select_related("representative").order_by("ended_at", "-is_payee", "id"))
     person_visible = matching.viewer(user)
+    contact = privacy.contact_visible(user)(b.area_path)
     for link in links:
         # a person who belongs to another area: name and masked CCCD only
         link.person_visible = person_visible(link.representative.area_path)
-        link.phone_display = phone_display(link.representative.phone) if link.person_visible else ""
+        phone = link.representative.phone if link.person_visible else ""
+        link.phone_display = phone_display(phone) if contact else privacy.mask_phone(phone)
     decisions = list(
         b.decisions.select_related("to_commune", "from_commune", "created_by").order_by("-effective_month", "-id")
     )
@@ -307,6 +309,8 @@ def beneficiary_detail(request, pk: int):
     context = {
         "b": b,
         "full_cccd": queries.cccd_visible(user)(b.area_path),
+        "contact": contact,  # full phone numbers (registry.privacy), else masked
+        "phone_shown": b.phone_display if contact else privacy.mask_phone(b.phone),
         "categories": categories,
         "current_links": [link for link in links if link.ended_at is None],
         "ended_links": [link for link in links if link.ended_at is not None],
