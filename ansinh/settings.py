@@ -3,7 +3,7 @@
 Variables: DATABASE_URL (default: embedded SQLite in var/), SECRET_KEY, DEBUG,
 ALLOWED_HOSTS (comma-separated), CSRF_TRUSTED_ORIGINS, SECURE_SSL (1 when served
 over HTTPS), ANSINH_POLICY_FILE, ANSINH_DATA_DIR, TASKS_IMMEDIATE, ANSINH_API_TOKEN_DAYS,
-ANSINH_IMPORT_RETENTION_DAYS.
+ANSINH_IMPORT_RETENTION_DAYS, ANSINH_ACCOUNT_KEYS, ANSINH_ACCOUNT_HASH_KEY.
 """
 
 import os
@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "ansinh.audit",
     "ansinh.policy",
     "ansinh.registry",
+    "ansinh.verification",
+    "ansinh.payments",
+    "ansinh.notifications",
     "ansinh.api",
     "ansinh.web",
     "ansinh.demo",
@@ -214,6 +217,36 @@ TASKS = {
 }
 
 ANSINH_POLICY_FILE = Path(os.environ.get("ANSINH_POLICY_FILE", BASE_DIR / "ansinh" / "policy" / "data" / "policy.yaml"))
+
+
+def _data_key(name: str, env: str, make) -> str:
+    """A key from the environment, else one generated once into the data directory (mode 600),
+    like SECRET_KEY. Back the data directory's key files up: docs/account-keys.md."""
+    value = os.environ.get(env, "").strip()
+    if value:
+        return value
+    key_file = DATA_DIR / name
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        key_file.write_text(make())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _fernet_key() -> str:
+    import base64
+    import secrets
+
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+# Receiving-account numbers are encrypted at rest (ansinh.payments.crypto): ANSINH_ACCOUNT_KEYS
+# holds Fernet keys, comma-separated, the first encrypts and all decrypt (rotation);
+# ANSINH_ACCOUNT_HASH_KEY keys the HMAC that finds an account by its number.
+ANSINH_ACCOUNT_KEYS = [
+    k.strip() for k in _data_key("account_keys", "ANSINH_ACCOUNT_KEYS", _fernet_key).split(",") if k.strip()
+]
+ANSINH_ACCOUNT_HASH_KEY = _data_key("account_hash_key", "ANSINH_ACCOUNT_HASH_KEY", _fernet_key)
 # How many months before the month of its decision an allowance may start (with a recorded
 # reason); every such month becomes arrears in the payroll.
 ANSINH_MAX_BACKDATED_MONTHS = int(os.environ.get("ANSINH_MAX_BACKDATED_MONTHS", "12"))
@@ -229,6 +262,15 @@ ANSINH_API_TOKEN_DAYS = int(os.environ.get("ANSINH_API_TOKEN_DAYS", "90"))
 # touched by this setting (docs/retention.md).
 ANSINH_IMPORT_RETENTION_DAYS = int(os.environ.get("ANSINH_IMPORT_RETENTION_DAYS", "90"))
 
+# Identity verification against the national population database (ansinh.verification):
+# "sandbox" answers from the demo's synthetic register; "http" speaks the reference protocol of
+# docs/population-adapter.md to ANSINH_POPULATION_URL with requests signed by the shared key.
+ANSINH_POPULATION_ADAPTER = os.environ.get("ANSINH_POPULATION_ADAPTER", "sandbox")
+ANSINH_POPULATION_URL = os.environ.get("ANSINH_POPULATION_URL", "")
+ANSINH_POPULATION_CLIENT_ID = os.environ.get("ANSINH_POPULATION_CLIENT_ID", "")
+ANSINH_POPULATION_KEY = os.environ.get("ANSINH_POPULATION_KEY", "")
+ANSINH_POPULATION_TIMEOUT = float(os.environ.get("ANSINH_POPULATION_TIMEOUT", "10"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -236,3 +278,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING" if TESTING else "INFO"}},
 }
+
+# Notifications (ansinh.notifications, docs/sms-gateway.md). The SMS gateway: "sandbox" keeps the
+# messages in the outbox (nothing leaves the machine), "http" speaks the documented protocol.
+ANSINH_SMS_GATEWAY = os.environ.get("ANSINH_SMS_GATEWAY", "sandbox")
+ANSINH_SMS_HTTP_URL = os.environ.get("ANSINH_SMS_HTTP_URL", "")
+ANSINH_SMS_HTTP_KEY = os.environ.get("ANSINH_SMS_HTTP_KEY", "")
+ANSINH_SMS_HTTP_TIMEOUT = float(os.environ.get("ANSINH_SMS_HTTP_TIMEOUT", "10"))
+# The most SMS segments one message may cost (153 GSM-7 characters or 67 UCS-2 each when split).
+ANSINH_SMS_MAX_SEGMENTS = int(os.environ.get("ANSINH_SMS_MAX_SEGMENTS", "2"))
+# The daily sending window, local time (TIME_ZONE): outside it messages wait for the next opening.
+ANSINH_SMS_WINDOW = tuple(os.environ.get("ANSINH_SMS_WINDOW", "07:00-21:00").split("-", 1))
+# Retries of a failed send: at most this many attempts, waiting base × 2^(n-1) seconds (capped).
+ANSINH_SMS_MAX_ATTEMPTS = int(os.environ.get("ANSINH_SMS_MAX_ATTEMPTS", "5"))
+ANSINH_SMS_RETRY_BASE_SECONDS = int(os.environ.get("ANSINH_SMS_RETRY_BASE_SECONDS", "60"))
+ANSINH_SMS_RETRY_MAX_SECONDS = int(os.environ.get("ANSINH_SMS_RETRY_MAX_SECONDS", "21600"))

@@ -43,6 +43,11 @@ class Cap:
     # where phone numbers are shown in full (elsewhere masked: registry.privacy).
     REGISTRY_EXPORT = "registry.export"
     REGISTRY_VIEW_CONTACT = "registry.view_contact"
+    # The notification outbox (the sandbox gateway's messages): administrators and the officers
+    # who contact beneficiaries; phones in full only with users.manage or registry.view_contact.
+    NOTIFICATIONS_VIEW = "notifications.view"
+    # Receiving accounts (issue 9): full account numbers, elsewhere masked (payments.queries).
+    PAYMENTS_VIEW_ACCOUNT = "payments.view_account"
 
 
 _VIEW = {Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.AUDIT_VIEW, Cap.ORGS_VIEW}
@@ -61,6 +66,7 @@ ADMINISTRATOR_CAPABILITIES: frozenset[str] = frozenset(
         Cap.REPORTS_VIEW,
         Cap.USERS_MANAGE,
         Cap.POLICY_MANAGE,
+        Cap.NOTIFICATIONS_VIEW,
     }
 )
 
@@ -104,12 +110,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 # nor the approver, treasury or provider, who work from payrolls. Phone numbers in full: the
 # two roles that contact beneficiaries about their payments.
 _LIST_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.COMMUNE_OFFICER: frozenset({Cap.REGISTRY_EXPORT, Cap.REGISTRY_VIEW_CONTACT}),
+    Role.COMMUNE_OFFICER: frozenset({Cap.REGISTRY_EXPORT, Cap.REGISTRY_VIEW_CONTACT, Cap.PAYMENTS_VIEW_ACCOUNT}),
+    Role.PROVIDER_STAFF: frozenset({Cap.PAYMENTS_VIEW_ACCOUNT}),
     Role.OFFICE_OFFICER: frozenset({Cap.REGISTRY_EXPORT, Cap.REGISTRY_VIEW_CONTACT}),
     Role.PROVINCE_MONITOR: frozenset({Cap.REGISTRY_EXPORT}),
 }
 for _role, _caps in _LIST_CAPABILITIES.items():
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
+
+# The notification outbox (ansinh.notifications): besides the administrators, the two roles
+# that contact beneficiaries about their payments.
+for _role in (Role.COMMUNE_OFFICER, Role.OFFICE_OFFICER):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.NOTIFICATIONS_VIEW}
 
 
 def capabilities_of(role: str) -> frozenset[str]:

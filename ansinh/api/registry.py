@@ -20,6 +20,7 @@ from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
 from ansinh.core.text import phone_display
+from ansinh.payments.services import designate_payee, first_open_month
 from ansinh.policy.models import Category
 from ansinh.registry import matching, queries, services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
@@ -412,7 +413,8 @@ def set_payee(request, beneficiary_id: Id, payload: PayeeIn):
         link = b.representations.filter(pk=payload.representation_id, ended_at__isnull=True).first()
         if link is None:
             raise ValidationError({"representation_id": _("This representative does not act for the beneficiary.")})
-    services.set_payee(actor=request.auth, beneficiary=b, representation=link)
+    # from this month on, with its history (payments.designate_payee keeps the registry flag)
+    designate_payee(actor=request.auth, beneficiary=b, representation=link, from_month=first_open_month())
     full_cccd = queries.cccd_visible(request.auth)(b.area_path)
     visible = _person_visible(request)
     contact = contact_visible(request.auth)(b.area_path)

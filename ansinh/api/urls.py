@@ -19,3 +19,15 @@ api.add_router("/", areas.router)
 from . import registry  # noqa: E402
 
 api.add_router("/", registry.router)
+
+from . import notifications  # noqa: E402
+
+api.add_router("/", notifications.router)
+
+from . import payments  # noqa: E402
+
+api.add_router("/", payments.router)
+
+from . import verification  # noqa: E402
+
+api.add_router("/", verification.router)

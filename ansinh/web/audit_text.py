@@ -623,6 +623,60 @@ def _payee(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, text, note=note_text(event.note))
 
 
+def _payments(event: AuditEvent, look: Lookups) -> Entry:
+    """Payment methods, payees and receiving accounts (account numbers are only ever masked)."""
+    from ansinh.payments.models import Method
+
+    before, after = event.before or {}, event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "month": month_text(str(after.get("from_month") or "")) or EMPTY,
+        "holder": after.get("holder_name") or EMPTY,
+    }
+    if event.action == "payments.method.changed":
+        method = after.get("method") or ""
+        values |= {"person": look.person(event), "method": Method(method).label if method in Method.values else EMPTY}
+        text = _("%(actor)s set the payment method of %(person)s from %(month)s: %(method)s.") % values
+    elif event.action == "payments.payee.designated":
+        values |= {"person": look.person(event), "before": before.get("payee") or EMPTY}
+        values["after"] = after.get("payee") or EMPTY
+        text = (
+            _("%(actor)s: from %(month)s %(after)s receives the money of %(person)s (until then %(before)s).") % values
+        )
+    elif event.action == "payments.account.registered":
+        values |= {"number": after.get("number") or EMPTY, "bank": after.get("institution") or EMPTY}
+        values["score"] = after.get("name_score", EMPTY)
+        text = (
+            _("%(actor)s recorded the account %(bank)s %(number)s of %(holder)s (name match %(score)s/100).") % values
+        )
+    elif event.action == "payments.account.name_confirmed":
+        text = _("%(actor)s confirmed that the account holder %(holder)s is the right person.") % values
+    elif event.action == "payments.account.activated":
+        text = _("%(actor)s activated a receiving account.") % values
+    elif event.action == "payments.institutions.loaded":
+        values |= {"created": after.get("created", 0), "updated": after.get("updated", 0)}
+        text = _("%(actor)s loaded the list of banks and wallets (%(created)s new, %(updated)s changed).") % values
+    else:  # payments.account_keys.rotated
+        values["count"] = number(int(after.get("accounts") or 0))
+        text = _("%(actor)s re-encrypted %(count)s account numbers with the current key.") % values
+    return _entry(event, text, note=note_text(event.note))
+
+
+def _notification(event: AuditEvent, look: Lookups) -> Entry:
+    """A message queued in the notification outbox (its text is in the outbox, not here)."""
+    from ansinh.notifications.models import Channel, MessageStatus
+
+    after = event.after or {}
+    channel, status = after.get("channel") or "", after.get("status") or ""
+    values = {
+        "actor": look.actor(event),
+        "channel": Channel(channel).label if channel in Channel.values else EMPTY,
+        "status": MessageStatus(status).label if status in MessageStatus.values else EMPTY,
+    }
+    text = _("%(actor)s queued a notification (%(channel)s): %(status)s.") % values
+    return _entry(event, text, note=note_text(event.note))
+
+
 def _exported(event: AuditEvent, look: Lookups) -> Entry:
     after = event.after or {}
     where = look.area_name(event.area_id) if event.area_id else _("the whole country")
@@ -988,6 +1042,27 @@ def _fallback(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, text, changes=look.changes(event), note=note_text(event.note))
 
 
+def _verified(event: AuditEvent, look: Lookups) -> Entry:
+    """A verification run of a commune against the population database (ansinh.verification)."""
+    after = event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "commune": look.area_name(event.area_id),
+        "checked": number(int(after.get("checked") or 0)),
+        "mismatch": number(int(after.get("mismatch") or 0)),
+        "not_found": number(int(after.get("not_found") or 0)),
+        "deceased": number(int(after.get("deceased") or 0)),
+    }
+    text = (
+        _(
+            "%(actor)s verified the identities of %(checked)s people of %(commune)s: %(mismatch)s mismatches, "
+            "%(not_found)s not found, %(deceased)s reported deceased."
+        )
+        % values
+    )
+    return _entry(event, text, note=note_text(event.note))
+
+
 # One renderer per action family: the action itself first, then its prefixes, longest first.
 RENDERERS: dict[str, Renderer] = {
     "registry.beneficiary.created": _beneficiary_created,
@@ -996,6 +1071,8 @@ RENDERERS: dict[str, Renderer] = {
     "registry.representative.": _representative,
     "registry.representation.": _representation,
     "registry.payee.changed": _payee,
+    "payments.": _payments,
+    "notifications.": _notification,
     "registry.exported": _exported,
     "registry.printed": _exported,
     "registry.import.": _import,
@@ -1012,6 +1089,7 @@ RENDERERS: dict[str, Renderer] = {
     "accounts.group.": _group,
     "accounts.api_token.": _api_token,
     "policy.": _policy,
+    "identity.verified": _verified,
     "reform.transition.": _reform_transition,
     "reform.village.": _reform_village,
 }

@@ -15,6 +15,7 @@ class NavItem:
     label: str
     url_name: str
     cap: str
+    also: tuple[str, ...] = ()  # other capabilities that show the item
 
     @property
     def url(self) -> str:
@@ -26,11 +27,15 @@ ITEMS = [
     NavItem("areas", _("Areas"), "areas:list", Cap.AREAS_VIEW),
     NavItem("registry", _("Beneficiaries"), "registry:list", Cap.REGISTRY_VIEW),
     NavItem("imports", _("Import"), "imports:index", Cap.REGISTRY_IMPORT),
+    NavItem(
+        "verification", _("Identity verification"), "verification:list", Cap.IDENTITY_VERIFY, (Cap.REGISTRY_DECIDE,)
+    ),
     NavItem("orgs", _("Organisations"), "orgs:list", Cap.ORGS_VIEW),
     NavItem("audit", _("Audit log"), "audit:list", Cap.AUDIT_VIEW),
+    NavItem("notifications", _("Notifications"), "notifications:list", Cap.NOTIFICATIONS_VIEW),
 ]
 
 
 def menu_for(user) -> list[NavItem]:
     caps = access.capabilities(user)
-    return [item for item in ITEMS if item.cap in caps]
+    return [item for item in ITEMS if item.cap in caps or caps.intersection(item.also)]

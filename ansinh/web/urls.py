@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import account, areas, audit, dashboard, imports, orgs, reform, registry
+from .views import (
+    account,
+    areas,
+    audit,
+    dashboard,
+    imports,
+    notifications,
+    orgs,
+    payments,
+    reform,
+    registry,
+    verification,
+)
 
 areas_patterns = [
     path("", areas.area_list, name="list"),
@@ -24,6 +36,11 @@ registry_patterns = [
     path("<int:pk>/representatives/<int:link_pk>/end/", registry.representative_end, name="representative_end"),
     path("<int:pk>/payee/", registry.payee_set, name="payee"),
 ]
+payments_patterns = [
+    path("<int:pk>/payment-method/", payments.method_change, name="method"),
+    path("<int:pk>/payment-payee/", payments.payee_change, name="payee"),
+    path("<int:pk>/receiving-accounts/new/", payments.account_add, name="account_add"),
+]
 orgs_patterns = [path("", orgs.org_list, name="list"), path("print/", orgs.org_print, name="print")]
 audit_patterns = [path("", audit.audit_list, name="list")]
 imports_patterns = [
@@ -34,6 +51,12 @@ imports_patterns = [
     path("<int:pk>/confirm/", imports.job_confirm, name="confirm"),
     path("<int:pk>/cancel/", imports.job_cancel, name="cancel"),
     path("<int:pk>/report.xlsx", imports.job_report, name="report"),
+]
+notifications_patterns = [path("", notifications.message_list, name="list")]
+verification_patterns = [
+    path("", verification.run_list, name="list"),
+    path("start/", verification.run_start, name="start"),
+    path("<int:pk>/", verification.run_detail, name="run"),
 ]
 reform_patterns = [path("villages/", reform.village_assignments, name="villages")]
 account_patterns = [
@@ -51,9 +74,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("areas/", include((areas_patterns, "areas"))),
     path("beneficiaries/", include((registry_patterns, "registry"))),
+    path("beneficiaries/", include((payments_patterns, "payments"))),
     path("orgs/", include((orgs_patterns, "orgs"))),
     path("audit/", include((audit_patterns, "audit"))),
     path("account/", include((account_patterns, "account"))),
     path("imports/", include((imports_patterns, "imports"))),
     path("reform/", include((reform_patterns, "reform"))),
+    path("verification/", include((verification_patterns, "verification"))),
+    path("notifications/", include((notifications_patterns, "notifications"))),
 ]

@@ -49,10 +49,12 @@ from ansinh.accounts.models import OrgKind
 from ansinh.accounts.roles import Role
 from ansinh.accounts.services import create_api_token, create_org_unit
 from ansinh.api.urls import api
+from ansinh.notifications.services import queue as notify
 from ansinh.policy.services import load_policy
 from ansinh.registry import import_jobs, services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import DecisionKind, ImportStatus
+from ansinh.verification.services import run_verification
 from tests.conftest import make_user
 from tests.factories import cccd_for, import_row, import_xlsx
 
@@ -80,15 +82,18 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "pk": {
         "areas": "commune",
         "registry": "beneficiary",
+        "payments": "beneficiary",
         "registry:move_accept": "move",
         "imports": "job",
         "account": "token",
+        "verification": "run",
     },
     "link_pk": "link",
     "beneficiary_id": "beneficiary",
     "representation_id": "link",
     "area_id": "commune",
     "move_id": "move",
+    "run_id": "run",
 }
 # Query and body fields that name an object: filled with A's object to probe for leaks.
 REFERENCES = {
@@ -121,6 +126,7 @@ PLAIN_QUERY_PARAMS = {
     "page_size",
     "level",
     "include_ended",
+    "outcome",
 }
 
 # Cases that fail today because of a defect being fixed elsewhere: (case id) → reason.
@@ -139,6 +145,7 @@ ORG_NAME = "UBND phường Kiểm Tra A"
 FILE_NAME = "ds-kiem-tra-xa-a.xlsx"
 TOKEN_NAME = "token-kiem-tra-a"
 MOVER_NAME = "Mã Thị Chuyển Về"
+NOTICE_PLACE = "Diem chi tra Kiem Tra A"  # in an SMS to A's beneficiary (notification outbox)
 
 
 @dataclass
@@ -153,6 +160,7 @@ class Side:
     token: object
     move: object  # a move decided by another commune towards this one, waiting for its decision
     officer: object
+    run: object = None  # an identity-verification run of the commune
 
     def value(self, attr: str) -> int:
         return getattr(self, attr).pk
@@ -311,8 +319,20 @@ def _build_world() -> World:
         for to, name, tail in ((tree_a, MOVER_NAME, "731005"), (tree_b, "Mã Văn Cê", "731006"))
     )
 
-    a = Side(tree_a, village_a, b_a, b_a.representations.get(), job_a, token_a, move_a, officer_a)
-    b = Side(tree_b, None, b_b, b_b.representations.get(), job_b, token_b, move_b, officer_b)
+    run_a, run_b = (
+        run_verification(actor=make_user(f"police_{x}", Role.COMMUNE_POLICE, area), commune=area)
+        for x, area in (("a", tree_a), ("b", tree_b))
+    )
+    # an SMS to A's beneficiary in the notification outbox: its phone is a marker
+    notify(
+        actor=None,
+        key="payment.ready",
+        variables={"name": "Kiem Tra", "month": "10/2026", "amount": "1.500.000", "place": NOTICE_PLACE},
+        idempotency_key="walk-a",
+        beneficiary=b_a,
+    )
+    a = Side(tree_a, village_a, b_a, b_a.representations.get(), job_a, token_a, move_a, officer_a, run_a)
+    b = Side(tree_b, None, b_b, b_b.representations.get(), job_b, token_b, move_b, officer_b, run_b)
     markers = {
         BEN_NAME: "A's beneficiary's name",
         b_a.cccd: "A's beneficiary's CCCD",
@@ -328,6 +348,7 @@ def _build_world() -> World:
         token_a.key_prefix: "officer_a's token",
         tree_a.name: "commune A",
         village_a.name: "A's village",
+        NOTICE_PLACE: "the text of an SMS to A's beneficiary",
     }
     markers |= dict.fromkeys(phone_forms(BEN_PHONE), "A's beneficiary's phone")
     markers |= dict.fromkeys(phone_forms(REP_PHONE), "A's representative's phone")

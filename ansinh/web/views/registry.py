@@ -26,6 +26,7 @@ from ansinh.audit.services import history
 from ansinh.core.errors import InvalidTransition
 from ansinh.core.money import format_vnd
 from ansinh.core.text import phone_display
+from ansinh.payments.services import designate_payee, first_open_month
 from ansinh.policy.entitlement import Claim, monthly_entitlement
 from ansinh.policy.models import Category
 from ansinh.registry import exports, matching, privacy, queries, services
@@ -42,8 +43,10 @@ from ..forms_registry import (
     entitlement_choices,
     entitlement_value,
 )
+from ..payment_section import payment_section
 from ..printing import PrintList, Summary, heading_for, print_response
 from ..shortcuts import cap_required, is_htmx, paginate, vary_on_htmx
+from .verification import beneficiary_panel
 
 PAGE_SIZE = 25
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -321,6 +324,8 @@ def beneficiary_detail(request, pk: int):
         "history": events,
         "can_edit": access.can_in_area(user, Cap.REGISTRY_EDIT, area),
         "can_decide": access.can_in_area(user, Cap.REGISTRY_DECIDE, area),
+        "pay": payment_section(user, b),
+        "verification": beneficiary_panel(user, b),
     }
     return render(request, "registry/detail.html", context)
 
@@ -467,7 +472,9 @@ def decision_create(request, pk: int):
                 return redirect("registry:list")  # moved out of the user's areas
         category_errors.extend(str(e) for e in cats.non_form_errors())
     else:
-        form = DecisionForm(initial={"signed_on": timezone.localdate()}, move_targets=targets)
+        # a stop proposal (identity verification) links here with kind, reason and date of death
+        prefill = {k: request.GET[k] for k in ("kind", "reason", "death_date") if request.GET.get(k)}
+        form = DecisionForm(initial={"signed_on": timezone.localdate(), **prefill}, move_targets=targets)
         cats = category_formset(choices=choices, initial=cat_initial, rows=len(cat_initial) + 1)
     context = {"form": form, "cats": cats, "category_errors": category_errors, "b": b}
     return render(request, "registry/decision_form.html", context, status=422 if request.method == "POST" else 200)
@@ -601,7 +608,8 @@ def payee_set(request, pk: int):
         link = get_object_or_404(
             b.representations.filter(ended_at__isnull=True).select_related("representative"), pk=int(raw)
         )
-    services.set_payee(actor=request.user, beneficiary=b, representation=link)
+    # from this month on, with its history (payments.designate_payee keeps the registry flag)
+    designate_payee(actor=request.user, beneficiary=b, representation=link, from_month=first_open_month())
     name = link.representative.full_name if link else b.full_name
     messages.success(request, _("%(name)s now receives the money.") % {"name": name})
     return redirect(reverse("registry:detail", args=[b.pk]) + "#representatives")

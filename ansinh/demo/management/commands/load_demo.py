@@ -22,6 +22,7 @@ from ansinh.demo import organisations
 from ansinh.demo import registry as demo_registry
 from ansinh.policy.services import load_policy
 from ansinh.reform import services as reform
+from ansinh.verification.demo import load_demo_verification
 
 
 class Command(BaseCommand):
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             reform.apply_transition(actor=None, province=legacy_province)
         organisations.load_current_organisations()
         logins = organisations.load_current_users()
+        load_demo_verification()  # synthetic population register and first runs (idempotent)
         self.stdout.write(
             _("Demo registry: %(created)s beneficiaries created (%(seconds)s s in total).")
             % {
