@@ -21,8 +21,8 @@ from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
 from ansinh.core.text import phone_display
 from ansinh.payments.services import designate_payee, first_open_month
-from ansinh.policy.models import Category
 from ansinh.registry import matching, queries, services
+from ansinh.registry.bulk import sensitive_codes
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Representation
 from ansinh.registry.privacy import contact_visible, mask_phone
@@ -147,13 +147,16 @@ def _item(b: Beneficiary, full_cccd: bool, show_sensitive: bool, contact: bool) 
     }
 
 
-def _decision(d, show_sensitive: bool) -> dict:
-    """A decision; the categories in its details without HIV-related ones for users who may not
-    see them."""
+def _hidden_codes(show_sensitive: bool) -> frozenset[str]:
+    """The category codes a reader may not see (HIV-related ones, unless they may), read once."""
+    return frozenset() if show_sensitive else sensitive_codes()
+
+
+def _decision(d, hidden: frozenset[str]) -> dict:
+    """A decision; the categories in its details without the `hidden` ones."""
     details = dict(d.details or {})
-    if not show_sensitive and details.get("categories"):
-        sensitive = set(Category.objects.filter(sensitive=True).values_list("code", flat=True))
-        details["categories"] = [c for c in details["categories"] if c.get("code") not in sensitive]
+    if hidden and details.get("categories"):
+        details["categories"] = [c for c in details["categories"] if c.get("code") not in hidden]
     return {
         "id": d.pk,
         "kind": d.kind,
@@ -327,8 +330,8 @@ def update_beneficiary(request, beneficiary_id: Id, payload: BeneficiaryPatch):
 @router.get("/beneficiaries/{beneficiary_id}/decisions", response=responses({200: list[DecisionOut]}, not_found=True))
 def list_decisions(request, beneficiary_id: Id):
     b = _beneficiary(request, beneficiary_id)
-    show = queries.sensitive_visible(request.auth)(b.area_path)
-    return [_decision(d, show) for d in b.decisions.order_by("effective_month", "id")]
+    hidden = _hidden_codes(queries.sensitive_visible(request.auth)(b.area_path))
+    return [_decision(d, hidden) for d in b.decisions.order_by("effective_month", "id")]
 
 
 def _move_areas(payload: DecisionIn) -> tuple[Area | None, Area | None]:
@@ -369,7 +372,7 @@ def create_decision(request, beneficiary_id: Id, payload: DecisionIn):
         categories=_categories(payload.categories) if payload.categories is not None else None,
         note=payload.note,
     )
-    return Status(201, _decision(decision, queries.sensitive_visible(request.auth)(b.area_path)))
+    return Status(201, _decision(decision, _hidden_codes(queries.sensitive_visible(request.auth)(b.area_path))))
 
 
 @router.get(
@@ -485,4 +488,4 @@ def accept_move(request, move_id: Id, payload: MoveAcceptIn):
         village=village,
         note=payload.note,
     )
-    return Status(201, _decision(decision, queries.sensitive_visible(request.auth)(to_commune.path)))
+    return Status(201, _decision(decision, _hidden_codes(queries.sensitive_visible(request.auth)(to_commune.path))))

@@ -280,7 +280,9 @@ def save_representations(
         people |= {r.cccd: r for r in Representative.objects.filter(cccd__in=cccds[start : start + 5000])}
     links = _active_links(b.pk for b, _rep in pairs)
     may_edit = matching.editor(actor)
-    events: list[AuditEvent | tuple[Representation, Beneficiary, dict[str, Any] | None, RepresentationInput]] = []
+    events: list[AuditEvent] = []
+    # links are audited once written (a new link has no id before): (link, beneficiary, before)
+    saved: list[tuple[Representation, Beneficiary, dict[str, Any] | None]] = []
     fresh: list[Representative] = []
     updated_people: dict[int, Representative] = {}
     chosen: list[tuple[Beneficiary, RepresentationInput, Representative, Representation | None]] = []
@@ -347,18 +349,16 @@ def save_representations(
                 setattr(link, k, v)
             changed_links.append(link)
         result.append(link)
-        if audit:
-            events.append((link, b, link_before, rep))
+        saved.append((link, b, link_before))
     if changed_links:
         Representation.objects.bulk_update(changed_links, list(LINK_FIELDS))
     insert_rows(Representation, new_links)
     if audit:
-        record_many([_link_event(actor, e) if isinstance(e, tuple) else e for e in events])
+        record_many(events + [_link_event(actor, link, b, before) for link, b, before in saved])
     return result
 
 
-def _link_event(actor, item):
-    link, b, before, rep = item
+def _link_event(actor, link: Representation, b: Beneficiary, before: dict[str, Any] | None) -> AuditEvent:
     after = {name: getattr(link, name) for name in LINK_FIELDS}
     after["representative"] = link.representative.full_name
     after["cccd"] = link.representative.cccd

@@ -37,10 +37,13 @@ def representatives_for(user, cap: str = Cap.REGISTRY_VIEW) -> QuerySet[Represen
 def incoming_moves_for(user, cap: str = Cap.REGISTRY_VIEW) -> QuerySet[Decision]:
     """Move decisions of other communes towards the user's communes that are not yet continued
     there: the new commune sees the person (name, masked CCCD, year of birth) only through this."""
-    qs = Decision.objects.filter(kind=DecisionKind.MOVE, followed_by__isnull=True).select_related(
-        "beneficiary", "from_commune", "to_commune"
-    )
+    qs = pending_moves().select_related("beneficiary", "from_commune", "to_commune")
     return access.scope(qs, user, cap, path_field="to_commune__path").order_by("signed_on", "id")
+
+
+def pending_moves() -> QuerySet[Decision]:
+    """Move decisions whose new commune has not continued the allowance yet (unscoped)."""
+    return Decision.objects.filter(kind=DecisionKind.MOVE, followed_by__isnull=True)
 
 
 def sensitive_visible(user) -> Callable[[str], bool]:

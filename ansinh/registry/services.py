@@ -419,11 +419,6 @@ def _apply_status(b: Beneficiary, new_status: str, decision: Decision) -> None:
         b.stop_reason, b.death_date, b.end_month = "", None, None
 
 
-def pending_moves():
-    """Move decisions whose new commune has not continued the allowance yet."""
-    return Decision.objects.filter(kind=DecisionKind.MOVE, followed_by__isnull=True)
-
-
 @transaction.atomic
 def accept_move(
     *, actor, move: Decision, number: str, signed_on: date, village: Area | None = None, note: str = ""

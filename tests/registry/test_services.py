@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from ansinh.audit.models import AuditEvent
 from ansinh.core.errors import InvalidTransition
-from ansinh.registry import services
+from ansinh.registry import queries, services
 from ansinh.registry.inputs import CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import Beneficiary, DecisionKind, Representative, Status, StatusChange
 from tests.factories import cccd_for
@@ -126,7 +126,7 @@ def test_move_is_a_stop_and_a_linked_start_without_a_month_lost_or_paid_twice(ma
     assert move.effective_month == date(2025, 7, 1)
     assert b.status == Status.STOPPED and b.stop_reason == "moved" and b.end_month == date(2025, 6, 1)
     assert b.commune == tree.a
-    assert list(services.pending_moves()) == [move]
+    assert list(queries.pending_moves()) == [move]
     start = services.accept_move(actor=officer_b, move=move, number="9/QĐ-UBND", signed_on=date(2025, 8, 3))
     b.refresh_from_db()
     assert start.follows == move and start.kind == DecisionKind.START
@@ -135,7 +135,7 @@ def test_move_is_a_stop_and_a_linked_start_without_a_month_lost_or_paid_twice(ma
     assert b.commune == tree.b and b.village is None and b.area_path == tree.b.path
     assert b.status == Status.ACTIVE and b.end_month is None
     assert list(b.categories.filter(to_month__isnull=True).values_list("from_month", flat=True)) == [date(2025, 7, 1)]
-    assert list(services.pending_moves()) == []
+    assert list(queries.pending_moves()) == []
     with pytest.raises(InvalidTransition):
         services.accept_move(actor=officer_b, move=move, number="10/QĐ", signed_on=date(2025, 8, 3))
 
