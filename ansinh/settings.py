@@ -8,6 +8,7 @@ ANSINH_IMPORT_RETENTION_DAYS, ANSINH_ACCOUNT_KEYS, ANSINH_ACCOUNT_HASH_KEY.
 
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "ninja",  # serves the API docs (Swagger UI) from its own static files, not from a CDN
     "ansinh.core",
     "ansinh.areas",
@@ -64,6 +67,9 @@ INSTALLED_APPS = [
     "ansinh.verification",
     "ansinh.payments",
     "ansinh.notifications",
+    "ansinh.openings",
+    "ansinh.quality",
+    "ansinh.payroll",
     "ansinh.api",
     "ansinh.web",
     "ansinh.demo",
@@ -250,9 +256,16 @@ ANSINH_ACCOUNT_HASH_KEY = _data_key("account_hash_key", "ANSINH_ACCOUNT_HASH_KEY
 # How many months before the month of its decision an allowance may start (with a recorded
 # reason); every such month becomes arrears in the payroll.
 ANSINH_MAX_BACKDATED_MONTHS = int(os.environ.get("ANSINH_MAX_BACKDATED_MONTHS", "12"))
+
+# Data-quality worklists (ansinh.quality, docs/worklists.md): how many beneficiaries one receiving
+# account may receive for before it is listed.
+ANSINH_WORKLIST_MAX_PER_ACCOUNT = int(os.environ.get("ANSINH_WORKLIST_MAX_PER_ACCOUNT", "3"))
 # The most rows one XLSX export of the beneficiary list may hold (written in the request,
 # streamed from a temporary file); a larger list is refused with a request to narrow the filter.
 ANSINH_EXPORT_MAX_ROWS = int(os.environ.get("ANSINH_EXPORT_MAX_ROWS", "20000"))
+# The target share (percent) of beneficiaries holding an active receiving account, against
+# which coverage is shown (ansinh.payments.coverage; 30% in the Hoằng Phong plan).
+ANSINH_ACCOUNT_COVERAGE_TARGET = Decimal(os.environ.get("ANSINH_ACCOUNT_COVERAGE_TARGET", "30"))
 
 # Personal API tokens expire this many days after creation unless `create_api_token --days` says
 # otherwise; there are no tokens without an end.
@@ -270,6 +283,13 @@ ANSINH_POPULATION_URL = os.environ.get("ANSINH_POPULATION_URL", "")
 ANSINH_POPULATION_CLIENT_ID = os.environ.get("ANSINH_POPULATION_CLIENT_ID", "")
 ANSINH_POPULATION_KEY = os.environ.get("ANSINH_POPULATION_KEY", "")
 ANSINH_POPULATION_TIMEOUT = float(os.environ.get("ANSINH_POPULATION_TIMEOUT", "10"))
+
+# Account opening with the provider (ansinh.openings, docs/account-opening.md): the bank that
+# opens the accounts (short code from the list of banks; the post office's partner) and whether
+# the sandbox provider may answer an exported batch ("sandbox": the demo and tests; "file": the
+# real provider's results files are imported by hand).
+ANSINH_OPENINGS_INSTITUTION = os.environ.get("ANSINH_OPENINGS_INSTITUTION", "LPB")
+ANSINH_OPENINGS_PROVIDER = os.environ.get("ANSINH_OPENINGS_PROVIDER", "sandbox")
 
 LOGGING = {
     "version": 1,

@@ -48,6 +48,18 @@ class Cap:
     NOTIFICATIONS_VIEW = "notifications.view"
     # Receiving accounts (issue 9): full account numbers, elsewhere masked (payments.queries).
     PAYMENTS_VIEW_ACCOUNT = "payments.view_account"
+    # A change of receiving account (and the first account of someone paid in cash) takes effect
+    # only when a second user with this capability approves it with a TOTP code.
+    PAYMENTS_APPROVE_ACCOUNT = "payments.approve_account"
+    # Account opening with the provider (ansinh.openings): village heads and commune officers
+    # collect requests; the commune confirms them, exports them and imports the results.
+    OPENINGS_REQUEST = "openings.request"
+    OPENINGS_MANAGE = "openings.manage"
+    # Data-quality worklists (ansinh.quality): the roles that fix what they list.
+    QUALITY_VIEW = "quality.view"
+    # The monthly payment cycle (ansinh.payroll, issue 10): the commune submits its monthly
+    # change list; the office (payroll.prepare) appraises it and the approver approves.
+    PAYROLL_SUBMIT_CHANGES = "payroll.submit_changes"
 
 
 _VIEW = {Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.AUDIT_VIEW, Cap.ORGS_VIEW}
@@ -122,6 +134,26 @@ for _role, _caps in _LIST_CAPABILITIES.items():
 # that contact beneficiaries about their payments.
 for _role in (Role.COMMUNE_OFFICER, Role.OFFICE_OFFICER):
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.NOTIFICATIONS_VIEW}
+
+
+# Issue 9: approving account changes (the checker), account opening, data-quality worklists.
+ROLE_CAPABILITIES[Role.APPROVER] = ROLE_CAPABILITIES[Role.APPROVER] | {Cap.PAYMENTS_APPROVE_ACCOUNT}
+ROLE_CAPABILITIES[Role.VILLAGE_HEAD] = ROLE_CAPABILITIES[Role.VILLAGE_HEAD] | {Cap.OPENINGS_REQUEST}
+ROLE_CAPABILITIES[Role.COMMUNE_OFFICER] = ROLE_CAPABILITIES[Role.COMMUNE_OFFICER] | {
+    Cap.OPENINGS_REQUEST,
+    Cap.OPENINGS_MANAGE,
+    Cap.QUALITY_VIEW,
+}
+ROLE_CAPABILITIES[Role.OFFICE_OFFICER] = ROLE_CAPABILITIES[Role.OFFICE_OFFICER] | {
+    Cap.OPENINGS_MANAGE,
+    Cap.QUALITY_VIEW,
+}
+for _role in (Role.COMMUNE_POLICE, Role.PROVINCE_MONITOR):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.QUALITY_VIEW}
+
+
+# Issue 10: the commune officer submits the commune's monthly changes of a payment cycle.
+ROLE_CAPABILITIES[Role.COMMUNE_OFFICER] = ROLE_CAPABILITIES[Role.COMMUNE_OFFICER] | {Cap.PAYROLL_SUBMIT_CHANGES}
 
 
 def capabilities_of(role: str) -> frozenset[str]:

@@ -4,16 +4,18 @@ a 404; a user who may see but not change it gets a 403."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
 
+from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.payments import queries, services
-from ansinh.payments.models import AccountKind, CashReason, Institution, Method, ReceivingAccount
+from ansinh.payments.models import AccountChange, AccountKind, CashReason, Institution, Method, ReceivingAccount
 
 from .common import Id, responses, text
 from .registry import _beneficiary
@@ -162,3 +164,136 @@ def register_receiving_account(request, beneficiary_id: Id, payload: AccountIn):
     )
     account = get_object_or_404(queries.accounts_of(b), pk=account.pk)
     return Status(201, _account(account, queries.number_visible(request.auth, b)))
+
+
+def _own_account(request, beneficiary_id: int, account_id: int):
+    b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
+    return b, get_object_or_404(queries.accounts_of(b), pk=account_id)
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/receiving-accounts/{account_id}/confirm-name",
+    response=responses({200: AccountOut}, forbidden=True, not_found=True),
+)
+def confirm_account_holder_name(request, beneficiary_id: Id, account_id: Id):
+    """A person confirms that a weakly matching holder name is the right person."""
+    b, account = _own_account(request, beneficiary_id, account_id)
+    services.confirm_holder_name(actor=request.auth, account=account)
+    account = get_object_or_404(queries.accounts_of(b), pk=account.pk)
+    return Status(200, _account(account, queries.number_visible(request.auth, b)))
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/receiving-accounts/{account_id}/activate",
+    response=responses({200: AccountOut}, forbidden=True, not_found=True),
+)
+def activate_receiving_account(request, beneficiary_id: Id, account_id: Id):
+    """Activate a pending account whose holder name matches or was confirmed. It receives the
+    money only through an approved account change."""
+    b, account = _own_account(request, beneficiary_id, account_id)
+    services.activate_account(actor=request.auth, account=account)
+    account = get_object_or_404(queries.accounts_of(b), pk=account.pk)
+    return Status(200, _account(account, queries.number_visible(request.auth, b)))
+
+
+# --- changes of receiving account (second-person approval with a TOTP code) -----------------
+
+
+class AccountChangeOut(Schema):
+    id: int
+    beneficiary_id: int
+    account: AccountOut
+    previous_account_id: int | None
+    from_month: date
+    status: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
+
+
+class AccountChangeIn(Schema):
+    account_id: Id
+    from_month: date | None = Field(None, description="First month (default: the next month).")
+
+
+class ApproveIn(Schema):
+    token: str = text(max_length=10, min_length=1, description="A current code of the approver's authenticator app.")
+
+
+class RejectIn(Schema):
+    note: str = text(max_length=500, min_length=1, description="Why the change is rejected.")
+
+
+def _name(user) -> str | None:
+    return (user.full_name or user.username) if user is not None else None
+
+
+def _change(c: AccountChange, user) -> dict:
+    return {
+        "id": c.pk,
+        "beneficiary_id": c.beneficiary_id,
+        "account": _account(c.account, queries.number_visible(user, c.beneficiary)),
+        "previous_account_id": c.previous_account_id,
+        "from_month": c.from_month,
+        "status": c.status,
+        "requested_by": _name(c.requested_by) or "",
+        "requested_at": c.requested_at,
+        "decided_by": _name(c.decided_by),
+        "decided_at": c.decided_at,
+        "decision_note": c.decision_note,
+    }
+
+
+def _awaiting(request, change_id: int) -> AccountChange:
+    """An awaiting change the user may see (else 404) and decide on (else 403)."""
+    change = get_object_or_404(queries.awaiting_changes_for(request.auth), pk=change_id)
+    if not access.can_in_area(request.auth, Cap.PAYMENTS_APPROVE_ACCOUNT, change.beneficiary.audit_area):
+        raise HttpError(403, _("Your role does not allow deciding on account changes in this area."))
+    return change
+
+
+@router.get("/account-changes", response=responses({200: list[AccountChangeOut]}))
+def list_account_changes(request):
+    """Changes of receiving account awaiting approval in the user's areas (oldest first, at most 500)."""
+    rows = queries.awaiting_changes_for(request.auth)[:500]
+    return [_change(c, request.auth) for c in rows]
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/account-changes",
+    response=responses({201: AccountChangeOut}, body=True, forbidden=True, not_found=True),
+)
+def request_account_change(request, beneficiary_id: Id, payload: AccountChangeIn):
+    """Ask that an account receive the money from a month; it waits for a second person's approval."""
+    b = _beneficiary(request, beneficiary_id, Cap.REGISTRY_EDIT)
+    account = ReceivingAccount.objects.filter(beneficiary=b, pk=payload.account_id).first()
+    if account is None:
+        raise ValidationError({"account_id": _("This account cannot receive for the beneficiary.")})
+    change = services.request_account_change(
+        actor=request.auth, beneficiary=b, account=account, from_month=payload.from_month
+    )
+    return Status(201, _change(queries.changes_for(request.auth).get(pk=change.pk), request.auth))
+
+
+@router.post(
+    "/account-changes/{change_id}/approve",
+    response=responses({200: AccountChangeOut}, body=True, forbidden=True, not_found=True),
+)
+def approve_account_change(request, change_id: Id, payload: ApproveIn):
+    """Approve with a current code of the approver's authenticator app (never the requester's own change)."""
+    change = _awaiting(request, change_id)
+    services.approve_account_changes(actor=request.auth, changes=[change], token=payload.token)
+    return _change(queries.changes_for(request.auth).get(pk=change.pk), request.auth)
+
+
+@router.post(
+    "/account-changes/{change_id}/reject",
+    response=responses({200: AccountChangeOut}, body=True, forbidden=True, not_found=True),
+)
+def reject_account_change(request, change_id: Id, payload: RejectIn):
+    """Reject an awaiting change with the reason."""
+    change = _awaiting(request, change_id)
+    services.reject_account_change(actor=request.auth, change=change, note=payload.note)
+    return _change(queries.changes_for(request.auth).get(pk=change.pk), request.auth)

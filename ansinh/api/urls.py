@@ -31,3 +31,19 @@ api.add_router("/", payments.router)
 from . import verification  # noqa: E402
 
 api.add_router("/", verification.router)
+
+from . import quality  # noqa: E402
+
+api.add_router("/", quality.router)
+
+from . import coverage  # noqa: E402
+
+api.add_router("/", coverage.router)
+
+from . import openings  # noqa: E402
+
+api.add_router("/", openings.router)
+
+from . import payroll  # noqa: E402
+
+api.add_router("/", payroll.router)

@@ -191,5 +191,5 @@ def load_current_users() -> list[DemoLogin]:
             user = update_user(actor=None, user=user, changes={"is_staff": True, "is_superuser": True})
         if not RoleAssignment.objects.filter(user=user, role=role, area=area, revoked_at__isnull=True).exists():
             assign_role(actor=None, user=user, role=role, area=area, valid_from=CURRENT_START)
-        logins.append(DemoLogin(username, full_name, Role(role).label, area.full_name))
+        logins.append(DemoLogin(username, full_name, str(Role(role).label), area.full_name))
     return logins

@@ -37,6 +37,15 @@ TEMPLATES: dict[str, Template] = {
         _("ANSINH: the allowance of %(name)s for %(month)s, %(amount)s VND, is ready at %(place)s."),
         frozenset({"name", "month", "amount", "place"}),
     ),
+    # payment-cycle deadlines, to the officers who answer for them (ansinh.payroll.reminders)
+    "payroll.deadline_soon": Template(
+        _("ANSINH: %(task)s of %(place)s for %(month)s is due on %(date)s."),
+        frozenset({"task", "place", "month", "date"}),
+    ),
+    "payroll.deadline_missed": Template(
+        _("ANSINH: %(task)s of %(place)s for %(month)s was due on %(date)s and is not done yet."),
+        frozenset({"task", "place", "month", "date"}),
+    ),
 }
 
 

@@ -44,3 +44,14 @@ def number_hash(number: str) -> str:
 
 def mask(number: str) -> str:
     return "•••• " + normalize_number(number)[-4:]
+
+
+def encrypt_many(numbers: list[str]) -> list[str]:
+    """Many numbers with one MultiFernet (bulk writers: the demo, imports of many accounts)."""
+    fernet = _fernet()
+    return [fernet.encrypt(normalize_number(n).encode()).decode() for n in numbers]
+
+
+def hash_many(numbers: list[str]) -> list[str]:
+    key = settings.ANSINH_ACCOUNT_HASH_KEY.encode()
+    return [hmac.new(key, normalize_number(n).encode(), hashlib.sha256).hexdigest() for n in numbers]

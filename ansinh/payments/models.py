@@ -188,3 +188,71 @@ class ReceivingAccount(models.Model):
         if status not in ACCOUNT_TRANSITIONS[self.status]:
             raise ValidationError(_("This account cannot change to that status."))
         self.status = status
+
+
+class ChangeStatus(models.TextChoices):
+    AWAITING = "awaiting", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+CHANGE_TRANSITIONS: dict[str, set[str]] = {
+    ChangeStatus.AWAITING: {ChangeStatus.APPROVED, ChangeStatus.REJECTED, ChangeStatus.WITHDRAWN},
+    ChangeStatus.APPROVED: set(),
+    ChangeStatus.REJECTED: set(),
+    ChangeStatus.WITHDRAWN: set(),
+}
+
+
+class AccountChange(models.Model):
+    """A request to make `account` the one that receives the beneficiary's money from
+    `from_month`: it takes effect only when a second user with payments.approve_account approves
+    it with a TOTP code (ansinh.payments.approvals). `previous_account` is the account in effect
+    when it was requested (none: paid in cash or not chosen yet)."""
+
+    beneficiary = models.ForeignKey("registry.Beneficiary", on_delete=models.PROTECT, related_name="account_changes")
+    account = models.ForeignKey(
+        ReceivingAccount, verbose_name=_("new receiving account"), on_delete=models.PROTECT, related_name="changes"
+    )
+    previous_account = models.ForeignKey(
+        ReceivingAccount,
+        verbose_name=_("previous receiving account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_month = models.DateField(_("from month"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("status"), max_length=9, choices=ChangeStatus.choices, default=ChangeStatus.AWAITING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(status="awaiting"),
+                name="payments_one_awaiting_change_per_beneficiary",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} ({self.from_month:%m/%Y})"
+
+    @property
+    def audit_area(self):
+        return self.beneficiary.audit_area
+
+    def set_status(self, status: str) -> None:
+        from django.core.exceptions import ValidationError
+
+        if status not in CHANGE_TRANSITIONS[self.status]:
+            raise ValidationError(_("This change has already been decided."))
+        self.status = status

@@ -14,7 +14,7 @@ from ansinh.policy.entitlement import month_start
 from ansinh.registry.models import Beneficiary, Representation
 
 from . import crypto
-from .models import PayeeDesignation, PaymentMethod, ReceivingAccount
+from .models import AccountChange, ChangeStatus, PayeeDesignation, PaymentMethod, ReceivingAccount
 
 
 def _in_effect(model, beneficiaries, month: date) -> QuerySet:
@@ -83,3 +83,30 @@ def number_visible(user, beneficiary: Beneficiary) -> bool:
 
 def shown_number(account: ReceivingAccount, full: bool) -> str:
     return crypto.decrypt(account.number_encrypted) if full else account.masked_number
+
+
+def changes_for(user, cap: str = Cap.REGISTRY_VIEW) -> QuerySet[AccountChange]:
+    """Account changes of the beneficiaries in the user's areas for `cap`."""
+    qs = AccountChange.objects.select_related(
+        "beneficiary__commune",
+        "beneficiary__village",
+        "account__institution",
+        "account__holder_representation__representative",
+        "account__created_by",
+        "previous_account__institution",
+        "requested_by",
+        "decided_by",
+    )
+    return access.scope(qs, user, cap, path_field="beneficiary__area_path")
+
+
+def awaiting_changes_for(user, cap: str = Cap.REGISTRY_VIEW) -> QuerySet[AccountChange]:
+    return changes_for(user, cap).filter(status=ChangeStatus.AWAITING).order_by("requested_at", "id")
+
+
+def awaiting_change_of(beneficiary: Beneficiary) -> AccountChange | None:
+    return (
+        AccountChange.objects.filter(beneficiary=beneficiary, status=ChangeStatus.AWAITING)
+        .select_related("account__institution", "requested_by")
+        .first()
+    )

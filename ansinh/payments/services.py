@@ -19,8 +19,9 @@ from ansinh.policy.entitlement import month_start
 from ansinh.registry import services as registry_services
 from ansinh.registry.models import Beneficiary, Representation
 
-from . import crypto, names
+from . import crypto, names, payees
 from .models import (
+    AccountChange,
     AccountKind,
     AccountStatus,
     CashReason,
@@ -79,7 +80,11 @@ def set_payment_method(
     from_month: date | None = None,
 ) -> PaymentMethod:
     """The beneficiary is paid by `method` from `from_month` on. Planned changes from that month
-    or later are cancelled (kept in the history)."""
+    or later are cancelled (kept in the history).
+
+    An account that is not already the one in effect that month is refused: making an account
+    receive the money (a change of account, or the first account of someone paid in cash) goes
+    through `request_account_change` and a second person's approval."""
     _lock(beneficiary)
     month = _effective(from_month)
     errors: dict[str, str] = {}
@@ -103,6 +108,38 @@ def set_payment_method(
     from .queries import method_on
 
     before = method_on([beneficiary.pk], month).get(beneficiary.pk)
+    if method == Method.ACCOUNT and not (before and before.method == Method.ACCOUNT and before.account == account):
+        raise ValidationError(
+            {
+                "account": _(
+                    "A new receiving account needs the approval of a second person: request the change of "
+                    "account (it waits for approval with a second factor before it takes effect)."
+                )
+            }
+        )
+    return write_method(
+        actor=actor,
+        beneficiary=beneficiary,
+        method=method,
+        cash_reason=cash_reason,
+        account=account,
+        month=month,
+        before=before,
+    )
+
+
+def write_method(
+    *,
+    actor,
+    beneficiary: Beneficiary,
+    method: str,
+    cash_reason: str,
+    account: ReceivingAccount | None,
+    month: date,
+    before: PaymentMethod | None,
+) -> PaymentMethod:
+    """Write a checked method row from `month` (the caller holds the beneficiary's lock and has
+    applied the rules: `set_payment_method`, or an approved account change)."""
     now = timezone.now()
     PaymentMethod.objects.filter(beneficiary=beneficiary, from_month__gte=month, cancelled_at__isnull=True).update(
         cancelled_at=now
@@ -141,6 +178,11 @@ def designate_payee(
     from .queries import payee_on
 
     before = payee_on([beneficiary.pk], month).get(beneficiary.pk)
+    # a payee known only by the registry flag starts the history (payees.baseline)
+    flagged = Representation.objects.filter(beneficiary=beneficiary, is_payee=True, ended_at__isnull=True).first()
+    PayeeDesignation.objects.bulk_create(
+        payees.baseline(actor=actor, beneficiaries=[(beneficiary, flagged)], month=month)
+    )
     PayeeDesignation.objects.filter(beneficiary=beneficiary, from_month__gte=month, cancelled_at__isnull=True).update(
         cancelled_at=timezone.now()
     )
@@ -312,3 +354,49 @@ def load_institutions(*, actor, entries: list[dict]) -> dict:
     if created or updated:
         record(actor=actor, action="payments.institutions.loaded", after={"created": created, "updated": updated})
     return {"created": created, "updated": updated, "total": len(entries)}
+
+
+# --- account changes and the end of accounts (ansinh.payments.approvals) -------------------------
+
+
+def request_account_change(
+    *, actor, beneficiary: Beneficiary, account: ReceivingAccount, from_month: date | None = None
+) -> AccountChange:
+    """Ask that `account` receive the beneficiary's money from `from_month` (default: the next
+    month); it waits for a second person's approval (`approve_account_changes`)."""
+    from . import approvals
+
+    return approvals.request_account_change(
+        actor=actor, beneficiary=beneficiary, account=account, from_month=from_month
+    )
+
+
+def approve_account_changes(*, actor, changes: list[AccountChange], token: str) -> int:
+    """Approve awaiting changes with one TOTP code of the approver; returns how many."""
+    from . import approvals
+
+    return approvals.approve_account_changes(actor=actor, changes=changes, token=token)
+
+
+def reject_account_change(*, actor, change: AccountChange, note: str) -> AccountChange:
+    from . import approvals
+
+    return approvals.reject_account_change(actor=actor, change=change, note=note)
+
+
+def withdraw_account_change(*, actor, change: AccountChange) -> AccountChange:
+    from . import approvals
+
+    return approvals.withdraw_account_change(actor=actor, change=change)
+
+
+def close_account(*, actor, account: ReceivingAccount, reason: str) -> ReceivingAccount:
+    from . import approvals
+
+    return approvals.close_account(actor=actor, account=account, reason=reason)
+
+
+def reject_account(*, actor, account: ReceivingAccount, reason: str) -> ReceivingAccount:
+    from . import approvals
+
+    return approvals.reject_account(actor=actor, account=account, reason=reason)

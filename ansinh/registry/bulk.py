@@ -202,6 +202,7 @@ def bulk_create_beneficiaries(
             actor,
             [(b, rep) for b, item in zip(rows, chunk, strict=True) for rep in item.data.representatives],
             audit=audit,
+            new_beneficiaries=True,
         )
         ids.extend(b.pk for b in rows)
     return ids
@@ -264,13 +265,19 @@ def find_link(links: list[Representation], p: PersonInput) -> Representation | N
 
 
 def save_representations(
-    actor, pairs: Sequence[tuple[Beneficiary, RepresentationInput]], *, audit: bool = True
+    actor,
+    pairs: Sequence[tuple[Beneficiary, RepresentationInput]],
+    *,
+    audit: bool = True,
+    new_beneficiaries: bool = False,
 ) -> list[Representation]:
     """Link each representative to their beneficiary, or update the current link. A person is
     found by CCCD (one Representative row for everyone they represent) and is linked, never
     overwritten: their name, birth date, gender and phone change only when `actor` may edit the
     registry in the person's area. The payee of a beneficiary is unique: a new payee replaces
-    the previous one. Returns the links in input order."""
+    the previous one. Every change of payee is also recorded in the payee history
+    (`payments.payees.record_payee_changes`: from the start month for `new_beneficiaries`,
+    created in this transaction, else from the next month). Returns the links in input order."""
     _require_atomic()
     if not pairs:
         return []
@@ -279,6 +286,8 @@ def save_representations(
     for start in range(0, len(cccds), 5000):
         people |= {r.cccd: r for r in Representative.objects.filter(cccd__in=cccds[start : start + 5000])}
     links = _active_links(b.pk for b, _rep in pairs)
+    # the payee by the flag before this write (links are changed in place below)
+    payee_before = {b.pk: next((x for x in links.get(b.pk, []) if x.is_payee), None) for b, _rep in pairs}
     may_edit = matching.editor(actor)
     events: list[AuditEvent] = []
     # links are audited once written (a new link has no id before): (link, beneficiary, before)
@@ -355,7 +364,36 @@ def save_representations(
     insert_rows(Representation, new_links)
     if audit:
         record_many(events + [_link_event(actor, link, b, before) for link, b, before in saved])
+    _record_payees(actor, chosen, result, payee_before, audit=audit, new_beneficiaries=new_beneficiaries)
     return result
+
+
+def _record_payees(
+    actor, chosen, result, before: dict[int, Representation | None], *, audit: bool, new_beneficiaries: bool
+) -> None:
+    """The payee each beneficiary had (by the flag) and has now; the changes go to the payee
+    history. payments builds on the registry, so it is imported here, when the registry writes,
+    never at module level (no import cycle; an explicit call rather than a signal)."""
+    beneficiaries = {b.pk: b for b, _rep, _person, _link in chosen}
+    after = dict(before)
+    for (b, rep, _person, _link), link in zip(chosen, result, strict=True):
+        current = after[b.pk]
+        if rep.is_payee:
+            after[b.pk] = link
+        elif current is not None and current.pk == link.pk:
+            after[b.pk] = None
+    from ansinh.payments.payees import PayeeChange, record_payee_changes
+
+    def pk_of(link: Representation | None) -> int | None:
+        return link.pk if link is not None else None
+
+    changes = [
+        PayeeChange(beneficiaries[pk], now, previous=before[pk], new_beneficiary=new_beneficiaries)
+        for pk, now in after.items()
+        if pk_of(now) != pk_of(before[pk])
+    ]
+    if changes:
+        record_payee_changes(actor=actor, changes=changes, audit=audit)
 
 
 def _link_event(actor, link: Representation, b: Beneficiary, before: dict[str, Any] | None) -> AuditEvent:

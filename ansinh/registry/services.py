@@ -535,7 +535,11 @@ def set_payee(*, actor, beneficiary: Beneficiary, representation: Representation
 
 @transaction.atomic
 def end_representation(*, actor, representation: Representation) -> None:
+    """End a representation. When its representative was the payee, the beneficiary is paid
+    from the next month (recorded in the payee history, `payments.payees`; the current month
+    may be in a payroll already)."""
     if representation.ended_at is None:
+        was_payee = Representation.objects.filter(pk=representation.pk, is_payee=True).exists()
         representation.ended_at = timezone.now()
         representation.is_payee = False
         representation.save(update_fields=["ended_at", "is_payee"])
@@ -546,3 +550,10 @@ def end_representation(*, actor, representation: Representation) -> None:
             area=representation.beneficiary.audit_area,
             before={"representative": str(representation.representative)},
         )
+        if was_payee:
+            # payments builds on the registry: imported here, never at module level
+            from ansinh.payments.payees import PayeeChange, record_payee_changes
+
+            record_payee_changes(
+                actor=actor, changes=[PayeeChange(representation.beneficiary, None, previous=representation)]
+            )

@@ -653,12 +653,73 @@ def _payments(event: AuditEvent, look: Lookups) -> Entry:
         text = _("%(actor)s confirmed that the account holder %(holder)s is the right person.") % values
     elif event.action == "payments.account.activated":
         text = _("%(actor)s activated a receiving account.") % values
+    elif event.action.startswith("payments.account_change."):
+        values |= {"number": after.get("number") or EMPTY, "bank": after.get("institution") or EMPTY}
+        values["requester"] = after.get("requested_by") or EMPTY
+        sentences = {
+            "payments.account_change.requested": _(
+                "%(actor)s asked that the account %(bank)s %(number)s of %(holder)s receive the money from "
+                "%(month)s; the change awaits a second person's approval."
+            ),
+            "payments.account_change.approved": _(
+                "%(actor)s approved, with a second-factor code, that the account %(bank)s %(number)s of %(holder)s "
+                "receives the money from %(month)s (asked by %(requester)s)."
+            ),
+            "payments.account_change.rejected": _(
+                "%(actor)s rejected the change to the account %(bank)s %(number)s of %(holder)s."
+            ),
+        }
+        fallback = _("%(actor)s withdrew the change to the account %(bank)s %(number)s of %(holder)s.")
+        text = sentences.get(event.action, fallback) % values
+    elif event.action in ("payments.account.closed", "payments.account.rejected"):
+        values |= {"number": after.get("number") or EMPTY, "bank": after.get("institution") or EMPTY}
+        if event.action == "payments.account.closed":
+            text = _("%(actor)s closed the receiving account %(bank)s %(number)s.") % values
+        else:
+            text = _("%(actor)s rejected the receiving account %(bank)s %(number)s.") % values
     elif event.action == "payments.institutions.loaded":
         values |= {"created": after.get("created", 0), "updated": after.get("updated", 0)}
         text = _("%(actor)s loaded the list of banks and wallets (%(created)s new, %(updated)s changed).") % values
     else:  # payments.account_keys.rotated
         values["count"] = number(int(after.get("accounts") or 0))
         text = _("%(actor)s re-encrypted %(count)s account numbers with the current key.") % values
+    return _entry(event, text, note=note_text(event.note))
+
+
+def _opening(event: AuditEvent, look: Lookups) -> Entry:
+    """Account opening with the provider: requests, batches sent, results imported."""
+    after = event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "code": after.get("code") or event.object_repr or EMPTY,
+        "person": after.get("person") or EMPTY,
+        "count": number(int(after.get("count") or 0)),
+        "file": after.get("file") or EMPTY,
+        "reason": after.get("reason") or EMPTY,
+        "account": after.get("account") or EMPTY,
+        "holder": after.get("holder_name") or EMPTY,
+        "opened": number(int(after.get("opened") or 0)),
+        "rejected": number(int(after.get("rejected") or 0)),
+    }
+    if event.action == "openings.request.created":
+        text = _("%(actor)s requested an account for %(person)s (request %(code)s).") % values
+    elif event.action == "openings.request.confirmed":
+        text = _("%(actor)s confirmed the account-opening request %(code)s.") % values
+    elif event.action == "openings.request.cancelled":
+        text = _("%(actor)s cancelled the account-opening request %(code)s.") % values
+    elif event.action == "openings.request.opened":
+        text = _("The bank opened the account %(account)s of %(holder)s (request %(code)s).") % values
+    elif event.action == "openings.request.rejected":
+        text = _("The bank refused the request %(code)s: %(reason)s.") % values
+    elif event.action == "openings.batch.exported":
+        text = _("%(actor)s made the file %(file)s of %(count)s account-opening requests for the bank.") % values
+    elif event.action == "openings.batch.downloaded":
+        text = _("%(actor)s downloaded the file %(file)s for the bank (full CCCD numbers).") % values
+    else:  # openings.results.imported
+        text = (
+            _("%(actor)s imported the bank's results %(file)s: %(opened)s accounts opened, %(rejected)s rejected.")
+            % values
+        )
     return _entry(event, text, note=note_text(event.note))
 
 
@@ -674,6 +735,28 @@ def _notification(event: AuditEvent, look: Lookups) -> Entry:
         "status": MessageStatus(status).label if status in MessageStatus.values else EMPTY,
     }
     text = _("%(actor)s queued a notification (%(channel)s): %(status)s.") % values
+    return _entry(event, text, note=note_text(event.note))
+
+
+def _registration_list(event: AuditEvent, look: Lookups) -> Entry:
+    """A registration list of the Hoằng Phong plan taken away as a file or on paper."""
+    from ansinh.payments.registration_lists import KINDS
+
+    after = event.after or {}
+    kind = KINDS.get(after.get("list") or "")
+    values = {
+        "actor": look.actor(event),
+        "list": str(kind.label) if kind else EMPTY,
+        "area": look.area_name(event.area_id) if event.area_id else _("all their areas"),
+        "rows": number(int(after.get("rows") or 0)),
+    }
+    if event.action == "payments.registration_list.printed":
+        text = _("%(actor)s printed the registration list “%(list)s” of %(area)s (%(rows)s rows).") % values
+    else:
+        text = (
+            _("%(actor)s took the registration list “%(list)s” of %(area)s away as an Excel file (%(rows)s rows).")
+            % values
+        )
     return _entry(event, text, note=note_text(event.note))
 
 
@@ -870,6 +953,20 @@ def _demo(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, text)
 
 
+def _demo_payments(event: AuditEvent, look: Lookups) -> Entry:
+    after = event.after or {}
+    text = _(
+        "%(actor)s loaded demo payment methods into %(area)s (%(methods)s payment methods, "
+        "%(accounts)s receiving accounts, no real person)."
+    ) % {
+        "actor": look.actor(event),
+        "area": look.area_name(event.area_id) if event.area_id else _("the whole country"),
+        "methods": number(int(after.get("methods") or 0)),
+        "accounts": number(int(after.get("accounts") or 0)),
+    }
+    return _entry(event, text)
+
+
 # accounts ---------------------------------------------------------------------------------------
 
 
@@ -950,6 +1047,16 @@ def _responsibility(event, look):
 
 def _group(event, look):
     return _named_object(event, look, _("the group"))
+
+
+def _otp(event: AuditEvent, look: Lookups) -> Entry:
+    """The second factor (authenticator app) of a user: enrolled or removed."""
+    values = {"actor": look.actor(event), "user": event.object_repr or EMPTY}
+    if event.action.endswith(".removed"):
+        text = _("%(actor)s removed the authenticator app (second factor) of %(user)s.") % values
+    else:
+        text = _("%(actor)s enrolled an authenticator app (second factor) for %(user)s.") % values
+    return _entry(event, text, note=note_text(event.note))
 
 
 def _api_token(event: AuditEvent, look: Lookups) -> Entry:
@@ -1063,6 +1170,78 @@ def _verified(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, text, note=note_text(event.note))
 
 
+def _worklists_refreshed(event: AuditEvent, look: Lookups) -> Entry:
+    """A refresh of the data-quality worklists (ansinh.quality): items found and resolved."""
+    after = event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "area": look.area_name(event.area_id) if event.area_id else _("all areas"),
+        "opened": number(sum(int(v) for v in (after.get("opened") or {}).values())),
+        "closed": number(sum(int(v) for v in (after.get("closed") or {}).values())),
+    }
+    text = (
+        _("%(actor)s refreshed the data-quality worklists of %(area)s: %(opened)s new problems, %(closed)s resolved.")
+        % values
+    )
+    return _entry(event, text)
+
+
+def _payroll(event: AuditEvent, look: Lookups) -> Entry:
+    """The payment cycle (ansinh.payroll): cycles opened, a step taken, a calendar, a contract."""
+    from ansinh.payroll.models import CycleState, FeeKind
+
+    before, after = event.before or {}, event.after or {}
+    values = {"actor": look.actor(event)}
+    if event.action == "payroll.cycles.opened":
+        values |= {
+            "count": number(int(after.get("cycles_created") or 0)),
+            "month": month_text(f"{after.get('month') or ''}-01"),
+            "units": number(int(after.get("approving_units") or 0)),
+        }
+        text = _("%(actor)s opened %(count)s payment cycles for %(month)s (%(units)s approving units).") % values
+    elif event.action == "payroll.cycle.transitioned":
+
+        def state(value) -> str:
+            return str(CycleState(value).label) if value in CycleState.values else EMPTY
+
+        values |= {
+            "unit": after.get("unit") or EMPTY,
+            "month": month_text(str(after.get("month") or "")) or EMPTY,
+            "before": state(before.get("state")),
+            "after": state(after.get("state")),
+        }
+        text = (
+            _("%(actor)s moved the payment cycle of %(unit)s for %(month)s from “%(before)s” to “%(after)s”.") % values
+        )
+    elif event.action == "payroll.calendar.changed":
+        values |= {"area": look.area_name(event.area_id), "moved": number(int(after.get("deadlines_moved") or 0))}
+        text = _("%(actor)s changed the payment calendar of %(area)s (%(moved)s due dates moved).") % values
+    else:  # payroll.contract.created
+        flat = after.get("fee_kind") == FeeKind.FLAT
+        values |= {
+            "number": after.get("number") or EMPTY,
+            "provider": after.get("provider_name") or EMPTY,
+            "payer": after.get("paying_unit_name") or EMPTY,
+            "start": date_text(str(after.get("valid_from") or "")),
+            "end": date_text(str(after.get("valid_to") or "")),
+            "fee": (
+                _("%(amount)s đồng per beneficiary paid per month")
+                % {"amount": number(int(after.get("fee_flat") or 0))}
+                if flat
+                else _("%(bp)s basis points of the amount paid")
+                % {"bp": number(int(after.get("fee_basis_points") or 0))}
+            ),
+        }
+        text = (
+            _(
+                "%(actor)s recorded contract %(number)s between %(payer)s and %(provider)s, from %(start)s to "
+                "%(end)s, fee %(fee)s."
+            )
+            % values
+        )
+    return _entry(event, text, note=note_text(event.note))
+
+
 # One renderer per action family: the action itself first, then its prefixes, longest first.
 RENDERERS: dict[str, Renderer] = {
     "registry.beneficiary.created": _beneficiary_created,
@@ -1072,9 +1251,16 @@ RENDERERS: dict[str, Renderer] = {
     "registry.representation.": _representation,
     "registry.payee.changed": _payee,
     "payments.": _payments,
+    "payroll.cycles.opened": _payroll,
+    "payroll.cycle.transitioned": _payroll,
+    "payroll.calendar.changed": _payroll,
+    "payroll.contract.created": _payroll,
     "notifications.": _notification,
+    "openings.": _opening,
     "registry.exported": _exported,
     "registry.printed": _exported,
+    "payments.registration_list.exported": _registration_list,
+    "payments.registration_list.printed": _registration_list,
     "registry.import.": _import,
     "areas.village.": _village,
     "areas.area.": _area,
@@ -1082,14 +1268,17 @@ RENDERERS: dict[str, Renderer] = {
     "areas.succession.": _succession,
     "areas.paths.updated": _paths_updated,
     "demo.registry.": _demo,
+    "demo.payments.": _demo_payments,
     "accounts.user.": _user,
     "accounts.role.": _role,
     "accounts.orgunit.": _orgunit,
     "accounts.responsibility.": _responsibility,
     "accounts.group.": _group,
     "accounts.api_token.": _api_token,
+    "accounts.otp.": _otp,
     "policy.": _policy,
     "identity.verified": _verified,
+    "quality.refreshed": _worklists_refreshed,
     "reform.transition.": _reform_transition,
     "reform.village.": _reform_village,
 }

@@ -71,3 +71,18 @@ def page_figures(dashboard: Dashboard | None, *, can_import: bool) -> dict | Non
     ]
     total = cells(dashboard.total, area=None, linked=True, can_import=can_import)
     return {"month": dashboard.month, "single": dashboard.single, "rows": rows, "total": total, "columns": COLUMNS}
+
+
+def worklist_cells(counts: dict[str, int] | None, *, commune: int | None = None) -> list[Cell] | None:
+    """The open data-quality problems per kind (ansinh.quality), each linked to the worklist
+    filtered on it; kinds without a problem are left out."""
+    if counts is None:
+        return None
+    from ansinh.quality.models import Kind
+
+    base = {"commune": commune} if commune else {}
+    return [
+        Cell(kind, str(Kind(kind).label), n, f"{reverse('worklists')}?{urlencode({**base, 'kind': kind})}")
+        for kind, n in counts.items()
+        if n
+    ]

@@ -51,8 +51,21 @@ class ReceivingAccountForm(forms.Form):
     )
     holder = forms.ChoiceField(label=_("Account holder"), required=False)
     opened_on = date_field(_("Opened on"))
+    use_for_payment = forms.BooleanField(
+        label=_("Pay the allowance to this account"),
+        required=False,
+        help_text=_("The change waits for the approval of a second person before it takes effect."),
+    )
+    from_month = MonthField(label=_("From month"), required=False)
 
     def __init__(self, *args, beneficiary, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["holder"].choices = _holder_choices(beneficiary)
         self.fields["number"].widget.attrs["autocomplete"] = "off"
+
+
+class AccountEndForm(forms.Form):
+    """Close an account (active or pending) or reject a pending one, with the reason."""
+
+    action = forms.ChoiceField(choices=[("close", _("Close")), ("reject", _("Reject"))])
+    reason = forms.CharField(label=_("Reason"), max_length=500)

@@ -16,6 +16,8 @@ class NavItem:
     url_name: str
     cap: str
     also: tuple[str, ...] = ()  # other capabilities that show the item
+    # the pages (view names) where the item is the current one; empty: every page of its namespace
+    pages: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -30,9 +32,34 @@ ITEMS = [
     NavItem(
         "verification", _("Identity verification"), "verification:list", Cap.IDENTITY_VERIFY, (Cap.REGISTRY_DECIDE,)
     ),
+    NavItem(
+        "payroll",
+        _("Payment cycles"),
+        "payroll:cycles",
+        Cap.PAYROLL_PREPARE,
+        (Cap.PAYROLL_SUBMIT_CHANGES, Cap.PAYROLL_APPROVE, Cap.PAYMENTS_PROVIDE, Cap.REPORTS_VIEW),
+    ),
+    # account coverage and the registration lists: the roles that keep or report on the lists
+    NavItem("coverage", _("Account coverage"), "coverage:index", Cap.REGISTRY_EXPORT),
+    NavItem("worklists", _("Worklists"), "worklists", Cap.QUALITY_VIEW),
     NavItem("orgs", _("Organisations"), "orgs:list", Cap.ORGS_VIEW),
     NavItem("audit", _("Audit log"), "audit:list", Cap.AUDIT_VIEW),
     NavItem("notifications", _("Notifications"), "notifications:list", Cap.NOTIFICATIONS_VIEW),
+    NavItem("account_changes", _("Account approvals"), "account_changes:list", Cap.PAYMENTS_APPROVE_ACCOUNT),
+    NavItem(
+        "openings",
+        _("Account opening"),
+        "openings:start",
+        Cap.OPENINGS_REQUEST,
+        pages=("openings:start", "openings:request_form"),
+    ),
+    NavItem(
+        "opening_batches",
+        _("Opening batches"),
+        "openings:batches",
+        Cap.OPENINGS_MANAGE,
+        pages=("openings:batches", "openings:requests", "openings:figures", "openings:results"),
+    ),
 ]
 
 

@@ -15,6 +15,9 @@ def payment_section(user, b: Beneficiary) -> dict:
     this_month = services.first_open_month()
     full = queries.number_visible(user, b)
     accounts = list(queries.accounts_of(b))
+    change = queries.awaiting_change_of(b)
+    if change is not None:
+        change.account.shown_number = queries.shown_number(change.account, full)
     for account in accounts:
         account.shown_number = queries.shown_number(account, full)
         account.weak_name = not is_strong(account.name_score) and account.name_confirmed_at is None
@@ -25,4 +28,7 @@ def payment_section(user, b: Beneficiary) -> dict:
         "payees": list(queries.payee_history(b)),
         "accounts": accounts,
         "can_edit": access.can_in_area(user, Cap.REGISTRY_EDIT, b.audit_area),
+        "change": change,
+        "can_withdraw": change is not None and change.requested_by_id == user.pk,
+        "can_approve": change is not None and access.can_in_area(user, Cap.PAYMENTS_APPROVE_ACCOUNT, b.audit_area),
     }

@@ -3,13 +3,18 @@ from django.urls import include, path
 
 from .views import (
     account,
+    account_changes,
     areas,
     audit,
+    coverage,
     dashboard,
     imports,
     notifications,
+    openings,
     orgs,
     payments,
+    payroll,
+    quality,
     reform,
     registry,
     verification,
@@ -40,6 +45,13 @@ payments_patterns = [
     path("<int:pk>/payment-method/", payments.method_change, name="method"),
     path("<int:pk>/payment-payee/", payments.payee_change, name="payee"),
     path("<int:pk>/receiving-accounts/new/", payments.account_add, name="account_add"),
+    path("<int:pk>/receiving-accounts/<int:account_pk>/end/", payments.account_end, name="account_end"),
+    path("<int:pk>/receiving-accounts/<int:account_pk>/check/", payments.account_check, name="account_check"),
+    path("<int:pk>/account-change/withdraw/", payments.change_withdraw, name="change_withdraw"),
+]
+account_changes_patterns = [
+    path("", account_changes.change_list, name="list"),
+    path("<int:pk>/reject/", account_changes.change_reject, name="reject"),
 ]
 orgs_patterns = [path("", orgs.org_list, name="list"), path("print/", orgs.org_print, name="print")]
 audit_patterns = [path("", audit.audit_list, name="list")]
@@ -53,15 +65,44 @@ imports_patterns = [
     path("<int:pk>/report.xlsx", imports.job_report, name="report"),
 ]
 notifications_patterns = [path("", notifications.message_list, name="list")]
+openings_patterns = [
+    path("", openings.request_start, name="start"),
+    path("nguoi/<int:beneficiary_id>/", openings.request_form, name="request_form"),
+    path("yeu-cau/", openings.request_list, name="requests"),
+    path("yeu-cau/xac-nhan/", openings.request_confirm, name="confirm"),
+    path("yeu-cau/<int:request_id>/huy/", openings.request_cancel, name="cancel"),
+    path("dot-gui/", openings.batch_list, name="batches"),
+    path("dot-gui/xuat/", openings.batch_export, name="export"),
+    path("dot-gui/<int:batch_id>/tep.xlsx", openings.batch_file, name="batch_file"),
+    path("dot-gui/<int:batch_id>/ket-qua/", openings.batch_results, name="results"),
+    path("dot-gui/<int:batch_id>/hop-cat/", openings.batch_sandbox, name="sandbox"),
+    path("so-lieu/", openings.opening_figures, name="figures"),
+]
+coverage_patterns = [
+    path("coverage/", coverage.coverage_page, name="index"),
+    path("registration-lists/", coverage.list_page, name="lists"),
+    path("registration-lists/export.xlsx", coverage.list_export, name="export"),
+    path("registration-lists/print/", coverage.list_print, name="print"),
+]
 verification_patterns = [
     path("", verification.run_list, name="list"),
     path("start/", verification.run_start, name="start"),
     path("<int:pk>/", verification.run_detail, name="run"),
 ]
 reform_patterns = [path("villages/", reform.village_assignments, name="villages")]
+payroll_patterns = [
+    path("cycles/", payroll.cycle_list, name="cycles"),
+    path("cycles/<int:pk>/", payroll.cycle_detail, name="cycle"),
+    path("cycles/<int:pk>/transition/", payroll.cycle_transition, name="transition"),
+    path("calendar/", payroll.calendar_edit, name="calendar"),
+    path("contracts/", payroll.contract_list, name="contracts"),
+    path("contracts/new/", payroll.contract_create, name="contract_create"),
+    path("contracts/<int:pk>/", payroll.contract_detail, name="contract"),
+]
 account_patterns = [
     path("tokens/", account.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", account.revoke_token, name="revoke_token"),
+    path("two-factor/", account.two_factor, name="two_factor"),
 ]
 
 urlpatterns = [
@@ -82,4 +123,9 @@ urlpatterns = [
     path("reform/", include((reform_patterns, "reform"))),
     path("verification/", include((verification_patterns, "verification"))),
     path("notifications/", include((notifications_patterns, "notifications"))),
+    path("worklists/", quality.worklist, name="worklists"),
+    path("payroll/", include((payroll_patterns, "payroll"))),
+    path("mo-tai-khoan/", include((openings_patterns, "openings"))),
+    path("account-changes/", include((account_changes_patterns, "account_changes"))),
+    path("payments/", include((coverage_patterns, "coverage"))),
 ]

@@ -51,6 +51,7 @@ from ansinh.accounts.services import create_api_token, create_org_unit
 from ansinh.api.urls import api
 from ansinh.notifications.services import queue as notify
 from ansinh.policy.services import load_policy
+from ansinh.quality.services import refresh as refresh_worklists
 from ansinh.registry import import_jobs, services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import DecisionKind, ImportStatus
@@ -87,13 +88,22 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
         "imports": "job",
         "account": "token",
         "verification": "run",
+        "account_changes": "change",
+        "payroll": "cycle",
+        "payroll:contract": "contract",
     },
+    "cycle_id": "cycle",
+    "account_pk": "account",
+    "account_id": "account",
+    "change_id": "change",
     "link_pk": "link",
     "beneficiary_id": "beneficiary",
     "representation_id": "link",
     "area_id": "commune",
     "move_id": "move",
     "run_id": "run",
+    "request_id": "opening_request",
+    "batch_id": "opening_batch",
 }
 # Query and body fields that name an object: filled with A's object to probe for leaks.
 REFERENCES = {
@@ -127,6 +137,9 @@ PLAIN_QUERY_PARAMS = {
     "level",
     "include_ended",
     "outcome",
+    "kind",
+    "month",
+    "state",
 }
 
 # Cases that fail today because of a defect being fixed elsewhere: (case id) → reason.
@@ -161,6 +174,12 @@ class Side:
     move: object  # a move decided by another commune towards this one, waiting for its decision
     officer: object
     run: object = None  # an identity-verification run of the commune
+    opening_request: object = None  # an account-opening request of the beneficiary (exported)
+    opening_batch: object = None  # the batch of the commune sent to the bank
+    account: object = None  # a receiving account of the beneficiary
+    change: object = None  # a change to that account, awaiting approval
+    cycle: object = None  # a payment cycle of the commune (its People's Committee approves)
+    contract: object = None  # the commune's contract with the payment provider
 
     def value(self, attr: str) -> int:
         return getattr(self, attr).pk
@@ -239,6 +258,68 @@ def _move(origin, to, full_name: str, tail: str):
         event_date=date(2025, 6, 10),
         to_commune=to,
     )
+
+
+def _account_change(side: Side):
+    from ansinh.payments import services as payments
+    from ansinh.payments.models import Institution
+
+    account = payments.register_account(
+        actor=side.officer,
+        beneficiary=side.beneficiary,
+        kind="bank",
+        institution=Institution.objects.get(code="VBA"),
+        number=f"76022050{side.beneficiary.pk:07d}",
+        holder_name="KIEM TRA",
+    )
+    change = payments.request_account_change(actor=side.officer, beneficiary=side.beneficiary, account=account)
+    return account, change
+
+
+CONTRACT_A = "HĐ-KIEM-TRA-A/2026"
+
+
+def _payment_cycle(side: Side, name: str, number: str):
+    """The commune's People's Committee approves its payroll (as since 2025): its cycles of this
+    month, and its contract with the district post office."""
+    from ansinh.accounts.models import Function
+    from ansinh.accounts.services import assign_responsibility
+    from ansinh.payroll import services as payroll
+    from ansinh.payroll.models import ContractPurpose, FeeKind, PaymentCycle
+
+    commune = side.commune
+    unit = create_org_unit(actor=None, kind=OrgKind.COMMUNE_COMMITTEE, name=name, area=commune)
+    post = create_org_unit(actor=None, kind=OrgKind.PROVIDER, name="Bưu điện Kiểm Tra", area=commune.parent)
+    assign_responsibility(actor=None, org_unit=unit, area=commune, function=Function.APPROVE)
+    payroll.open_cycles(actor=None, month=TODAY, area=commune)
+    contract = payroll.create_contract(
+        actor=None,
+        data=payroll.ContractInput(
+            number=number,
+            paying_unit=unit,
+            provider=post,
+            areas=[commune],
+            purpose=ContractPurpose.REGULAR,
+            valid_from=TODAY.replace(month=1, day=1),
+            valid_to=TODAY.replace(month=12, day=31),
+            fee_kind=FeeKind.FLAT,
+            fee_flat=5000,
+        ),
+    )
+    return PaymentCycle.objects.filter(approving_unit=unit).order_by("programme__code").first(), contract
+
+
+def _openings(side: Side) -> None:
+    """An account-opening request of the side's beneficiary, confirmed and sent in a batch; in A
+    also one for the representative, awaiting the commune."""
+    from ansinh.openings import services as openings
+
+    req = openings.request_opening(actor=side.officer, beneficiary=side.beneficiary)
+    openings.confirm_requests(actor=side.officer, requests=[req])
+    side.opening_batch = openings.export_batch(actor=side.officer, commune=side.commune)
+    side.opening_request = req
+    if side.link.representative.cccd:
+        openings.request_opening(actor=side.officer, beneficiary=side.beneficiary, representation=side.link)
 
 
 def _build_world() -> World:
@@ -333,6 +414,14 @@ def _build_world() -> World:
     )
     a = Side(tree_a, village_a, b_a, b_a.representations.get(), job_a, token_a, move_a, officer_a, run_a)
     b = Side(tree_b, None, b_b, b_b.representations.get(), job_b, token_b, move_b, officer_b, run_b)
+    for side in (a, b):  # a receiving account waiting for a second person's approval
+        side.account, side.change = _account_change(side)
+        _openings(side)
+    a.cycle, a.contract = _payment_cycle(a, ORG_NAME, CONTRACT_A)
+    b.cycle, b.contract = _payment_cycle(b, "UBND Vĩnh Mỹ (kiểm tra)", "HĐ-B/2026")
+    # the worklist page refreshes its commune when opened: with the worklists refreshed here, a
+    # visit changes nothing (a refresh that finds nothing new writes nothing)
+    refresh_worklists()
     markers = {
         BEN_NAME: "A's beneficiary's name",
         b_a.cccd: "A's beneficiary's CCCD",
@@ -349,6 +438,7 @@ def _build_world() -> World:
         tree_a.name: "commune A",
         village_a.name: "A's village",
         NOTICE_PLACE: "the text of an SMS to A's beneficiary",
+        CONTRACT_A: "A's contract with the payment provider",
     }
     markers |= dict.fromkeys(phone_forms(BEN_PHONE), "A's beneficiary's phone")
     markers |= dict.fromkeys(phone_forms(REP_PHONE), "A's representative's phone")
@@ -481,7 +571,7 @@ def _own(label: str, row: dict, user) -> bool:
     logged; any other change it goes with is checked on its own)."""
     if user is None:
         return False
-    if label == "accounts.apitoken":
+    if label in ("accounts.apitoken", "otp_totp.totpdevice"):  # own tokens, own authenticator app
         return row["user_id"] == user.pk
     if label == "audit.auditevent":
         return row["actor_id"] == user.pk
@@ -1043,6 +1133,7 @@ def test_the_owner_sees_the_markers_the_outsider_must_not(world):
         reverse("imports:index"): FILE_NAME,
         reverse("audit:list"): BEN_NAME,
         reverse("orgs:list"): ORG_NAME,
+        reverse("coverage:lists") + "?kind=btxh": BEN_NAME,  # registering: an account and an opening request
         reverse("account:tokens"): TOKEN_NAME,
         reverse("registry:detail", args=[world.a.beneficiary.pk]): REP_NAME,
     }

@@ -55,3 +55,23 @@ def test_the_officer_prints_the_whole_list_with_a_signature_column(page, login, 
     pdf = page.pdf(prefer_css_page_size=True)
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2  # A4 pages, not one long sheet
     assert not page.console_errors
+
+
+def test_the_officer_prints_a_registration_list_from_the_coverage_page(
+    page, login, live_server, tree, policy, officer_a, officer_b
+):
+    from tests.payments.registration_world import build
+
+    build(tree, officer_a, officer_b)
+    login(page, officer_a)
+    page.goto(f"{live_server.url}/payments/coverage/")
+    page.click(f'[data-unit="area:{tree.a.pk}"] [data-list="ncc"]')
+    page.wait_for_load_state()
+    assert page.locator('[data-list="ncc"] tbody tr').count() == 2
+    page.click('[data-action="print"]')
+    page.wait_for_load_state()
+    assert "/payments/registration-lists/print/" in page.url
+    assert page.locator("[data-print-table] tbody tr").count() == 2
+    assert "NGƯỜI CÓ CÔNG" in page.locator(".print-title").inner_text()
+    assert "CHỦ TỊCH UBND" in page.locator("[data-signatures]").inner_text()
+    assert not page.console_errors

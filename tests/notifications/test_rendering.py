@@ -60,6 +60,8 @@ def test_every_template_fits_the_limit_without_diacritics_with_long_values():
         "hotline": "0296 3861 234",
         "amount": "1.500.000",
         "place": "Bưu điện xã Châu Phú A",
+        "task": "Danh sách chi trả đã thẩm định và đề nghị tạm ứng",  # payment-cycle reminders
+        "date": "04/12/2026",
     }
     for key, tpl in TEMPLATES.items():
         text = render(key, {k: long_values[k] for k in tpl.variables})

@@ -42,14 +42,19 @@ def test_officer_registers_an_account_and_changes_the_method_over_the_api(benefi
     assert body["number"] == NUMBER  # the commune officer holds payments.view_account
     assert (body["name_score"], body["status"], body["bin"]) == (100, "pending", "970405")
     month = add_month(services.first_open_month(), 1).isoformat()
+    # a new receiving account is not set directly: it is asked for and waits for approval
     r = api.post(
         f"{base}/payment-methods",
         {"method": "account", "account_id": body["id"], "from_month": month},
         content_type="application/json",
     )
+    assert r.status_code == 422, r.content
+    r = api.post(
+        f"{base}/account-changes", {"account_id": body["id"], "from_month": month}, content_type="application/json"
+    )
     assert r.status_code == 201, r.content
-    assert r.json()["account"] == "VBA •••• 4567"
-    assert [m["method"] for m in api.get(f"{base}/payment-methods").json()] == ["account"]
+    assert (r.json()["status"], r.json()["account"]["number"]) == ("awaiting", NUMBER)
+    assert api.get(f"{base}/payment-methods").json() == []
 
 
 def test_a_past_month_is_refused_over_the_api(beneficiary, officer_a, api_client_for):
@@ -113,6 +118,7 @@ def test_officer_changes_method_and_payee_on_the_detail_page(beneficiary, guardi
     assert r.status_code == 302
     page = web.get(f"/beneficiaries/{beneficiary.pk}/").content.decode()
     assert 'data-section="payments"' in page
+    assert 'data-state="change-awaiting"' in page  # the account waits for a second person's approval
     assert NUMBER in page  # the commune officer may see the full number
     # a past month is refused on the form, nothing written
     past = add_month(services.first_open_month(), -1).strftime("%m/%Y")
@@ -121,7 +127,7 @@ def test_officer_changes_method_and_payee_on_the_detail_page(beneficiary, guardi
         {"method": "home", "cash_reason": "frail", "from_month": past},
     )
     assert r.status_code == 422
-    assert PaymentMethod.objects.count() == 1
+    assert PaymentMethod.objects.count() == 0
 
 
 def test_officer_adds_an_account_on_the_web(beneficiary, officer_a, client_for, agribank):
@@ -135,3 +141,49 @@ def test_officer_adds_an_account_on_the_web(beneficiary, officer_a, client_for, 
     saved = ReceivingAccount.objects.get()
     assert saved.status == "pending" and saved.name_score < 100
     assert json.dumps(saved.holder_name) == '"NGUYEN THI AN"'
+
+
+def test_a_weak_holder_name_is_confirmed_then_the_account_activated_on_the_web(
+    beneficiary, officer_a, viewer_a, client_for, agribank
+):
+    weak = services.register_account(
+        actor=officer_a,
+        beneficiary=beneficiary,
+        kind="bank",
+        institution=agribank,
+        number=NUMBER,
+        holder_name="NGUYEN THI AN",
+    )
+    url = f"/beneficiaries/{beneficiary.pk}/receiving-accounts/{weak.pk}/check/"
+    assert client_for(viewer_a).post(url, {"action": "confirm_name"}).status_code == 403
+    web = client_for(officer_a)
+    page = web.get(f"/beneficiaries/{beneficiary.pk}/").content.decode()
+    assert "data-confirm-name" in page
+    # activation is refused while the name is unconfirmed
+    web.post(url, {"action": "activate"})
+    weak.refresh_from_db()
+    assert weak.status == "pending" and weak.name_confirmed_at is None
+    assert web.post(url, {"action": "confirm_name"}).status_code == 302
+    assert web.post(url, {"action": "activate"}).status_code == 302
+    weak.refresh_from_db()
+    assert weak.status == "active" and weak.name_confirmed_by == officer_a
+    # activating does not make it receive the money: that is an approved account change
+    assert not PaymentMethod.objects.filter(beneficiary=beneficiary, account=weak).exists()
+
+
+def test_confirm_name_and_activate_over_the_api(beneficiary, officer_a, officer_b, api_client_for, agribank):
+    weak = services.register_account(
+        actor=officer_a,
+        beneficiary=beneficiary,
+        kind="bank",
+        institution=agribank,
+        number=NUMBER,
+        holder_name="NGUYEN THI AN",
+    )
+    base = f"/api/v1/beneficiaries/{beneficiary.pk}/receiving-accounts/{weak.pk}"
+    assert api_client_for(officer_b).post(f"{base}/confirm-name").status_code == 404
+    api = api_client_for(officer_a)
+    assert api.post(f"{base}/activate").status_code == 422
+    assert api.post(f"{base}/confirm-name").status_code == 200
+    r = api.post(f"{base}/activate")
+    assert r.status_code == 200 and r.json()["status"] == "active"

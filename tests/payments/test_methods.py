@@ -10,6 +10,15 @@ from ansinh.payments.models import PaymentMethod
 from ansinh.registry.models import Representation
 
 from .conftest import add_month
+from .test_approval import code, enrolled
+
+
+def approve(change):
+    from ansinh.accounts.roles import Role
+    from tests.conftest import make_user
+
+    checker = make_user("checker", Role.APPROVER, change.beneficiary.commune)
+    services.approve_account_changes(actor=checker, changes=[change], token=code(enrolled(checker)))
 
 
 def test_method_on_follows_the_history_month_by_month(beneficiary, officer_a, agribank):
@@ -26,9 +35,9 @@ def test_method_on_follows_the_history_month_by_month(beneficiary, officer_a, ag
         number="7602 2050 12345",
         holder_name="NGUYEN THI ANH",
     )
-    services.set_payment_method(
-        actor=officer_a, beneficiary=beneficiary, method="account", account=account, from_month=m2
-    )
+    # the account takes effect through an approved change (tests/payments/test_approval.py)
+    change = services.request_account_change(actor=officer_a, beneficiary=beneficiary, account=account, from_month=m2)
+    approve(change)
 
     def on(month):
         pm = queries.method_on([beneficiary.pk], month).get(beneficiary.pk)

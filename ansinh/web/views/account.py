@@ -35,3 +35,46 @@ def revoke_token(request, pk: int):
     revoke_api_token(actor=request.user, token=token)
     messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.key_prefix})
     return redirect("account:tokens")
+
+
+@never_cache
+@login_required
+def two_factor(request):
+    """The user's authenticator app (TOTP): enrol it (secret, otpauth:// URI and QR code, then the
+    first code), re-enrol or remove it with a current code. POST `action`: start, confirm, remove."""
+    from django.core.exceptions import ValidationError
+
+    from ansinh.accounts import otp
+
+    from ..forms_otp import OtpCodeForm
+
+    form = OtpCodeForm(request.POST or None)
+    action = request.POST.get("action", "")
+    status = 200
+    if request.method == "POST" and action in ("start", "confirm", "remove"):
+        token = form.data.get("token", "")
+        try:
+            if action == "start":
+                otp.start_enrolment(actor=request.user, token=token)
+            elif action == "confirm":
+                otp.confirm_enrolment(actor=request.user, token=token)
+                messages.success(request, _("Your authenticator app is enrolled."))
+            else:
+                otp.remove_device(actor=request.user, token=token)
+                messages.success(request, _("Your authenticator app was removed."))
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+            status = 422
+        else:
+            return redirect("account:two_factor")
+    pending = otp.pending_device(request.user)
+    context = {
+        "form": OtpCodeForm() if status == 200 else form,
+        "enrolled": otp.has_device(request.user),
+        "pending": pending,
+        "secret": otp.secret_groups(pending) if pending else "",
+        "uri": pending.config_url if pending else "",
+        "qr": otp.qr_svg(pending) if pending else "",
+    }
+    return render(request, "account/two_factor.html", context, status=status)

@@ -20,7 +20,12 @@ from ansinh.areas.services import current_units, load_current_tree, load_legacy_
 from ansinh.core.text import format_number
 from ansinh.demo import organisations
 from ansinh.demo import registry as demo_registry
+from ansinh.openings.demo import load_demo_openings
+from ansinh.payments.demo import load_demo_payments, load_synthetic_payments
+from ansinh.payments.demo_approvals import DEMO_TOTP_SECRET, load_demo_account_changes
+from ansinh.payroll.demo import load_demo_cycles
 from ansinh.policy.services import load_policy
+from ansinh.quality.demo import load_demo_worklists
 from ansinh.reform import services as reform
 from ansinh.verification.demo import load_demo_verification
 
@@ -74,6 +79,11 @@ class Command(BaseCommand):
         organisations.load_current_organisations()
         logins = organisations.load_current_users()
         load_demo_verification()  # synthetic population register and first runs (idempotent)
+        load_demo_payments()  # payment methods, receiving accounts, deliberate problems (idempotent)
+        load_demo_account_changes()  # account changes awaiting the approver's TOTP code
+        load_demo_openings()  # account-opening requests in flight and one answered batch
+        load_demo_cycles()  # provider contracts and this month's payment cycles
+        load_demo_worklists()  # data-quality worklists of the demo communes, after everything above
         self.stdout.write(
             _("Demo registry: %(created)s beneficiaries created (%(seconds)s s in total).")
             % {
@@ -88,6 +98,10 @@ class Command(BaseCommand):
         width = max(len(login.username) for login in logins)
         for login in logins:
             self.stdout.write(f"  {login.username.ljust(width)}  {login.role} — {login.area}")
+        self.stdout.write(
+            _("Authenticator (TOTP) key of %(user)s, to approve account changes: %(key)s")
+            % {"user": "lanhdao.phong", "key": DEMO_TOTP_SECRET}
+        )
         self.stdout.write("")
 
     def _synthetic(self, options):
@@ -121,4 +135,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"created {result['created']:,} beneficiaries in {province.full_name} ({tree} tree) "
             f"in {elapsed:.1f} s ({result['created'] / max(elapsed, 1e-9):,.0f} rows/s)"
+        )
+        # payment methods and ~15% accounts for the worklist benchmark (only people without one)
+        pay = load_synthetic_payments(code, tree=tree, chunk=options["chunk"], progress=self.stdout.write)
+        self.stdout.write(
+            f"payment methods: {pay.get('methods', 0):,}, accounts: {pay.get('accounts', 0):,} "
+            f"in {pay['seconds']:.1f} s (encryption {pay['encrypt_seconds']:.1f} s)"
         )
