@@ -51,7 +51,11 @@ class ItemOut(Schema):
     account_id: int | None
     account_masked: str | None = Field(None, description="The account's number, masked ('•••• 4567').")
     detail: dict[str, Any] = Field(
-        ..., description="result (verification result id), outcome, death_date, score, count or other (record id)."
+        ...,
+        description=(
+            "result (verification result id), outcome, death_date, score, count, "
+            "other (record id, only when the user may open it) or other_commune."
+        ),
     )
     opened_at: datetime
 
@@ -91,7 +95,11 @@ def _scoped(request, commune_id: int | None):
     return items if commune_id is None else items.filter(commune_id=commune_id)
 
 
-def _item(i: WorklistItem) -> dict:
+def _item(i: WorklistItem, visible: set[int]) -> dict:
+    detail = dict(i.detail or {})
+    if detail.get("other") and detail["other"] not in visible:
+        detail.pop("other")  # another commune's record: never its number
+        detail["other_commune"] = True
     return {
         "id": i.pk,
         "kind": i.kind,
@@ -102,7 +110,7 @@ def _item(i: WorklistItem) -> dict:
         "commune_id": i.commune_id,
         "account_id": i.account_id,
         "account_masked": i.account.masked_number if i.account else None,
-        "detail": i.detail or {},
+        "detail": detail,
         "opened_at": i.opened_at,
     }
 
@@ -117,8 +125,10 @@ def list_items(request, filters: Query[ItemFilters]):
     items = items.select_related("beneficiary", "account").order_by("kind", "id")
     count = items.count()
     start = (filters.page - 1) * PAGE_SIZE
+    rows = list(items[start : start + PAGE_SIZE])
+    visible = queries.visible_others(request.auth, rows)
     return {
-        "items": [_item(i) for i in items[start : start + PAGE_SIZE]],
+        "items": [_item(i, visible) for i in rows],
         "count": count,
         "page": filters.page,
         "pages": max(1, math.ceil(count / PAGE_SIZE)),

@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
+from ansinh.registry import queries as registry_queries
 
 from .models import Kind, WorklistItem
 
@@ -36,3 +37,12 @@ def counts(items: QuerySet[WorklistItem]) -> dict[str, int]:
 
 def communes_for(user) -> QuerySet[Area]:
     return access.areas_for(user, Cap.QUALITY_VIEW).filter(level=Level.COMMUNE).order_by("name_key")
+
+
+def visible_others(user, items) -> set[int]:
+    """The "other record" ids of duplicate items that the user may open (another commune's
+    record number is never shown)."""
+    others = {i.detail["other"] for i in items if isinstance(i.detail, dict) and i.detail.get("other")}
+    if not others:
+        return set()
+    return set(registry_queries.beneficiaries_for(user).filter(pk__in=others).values_list("pk", flat=True))

@@ -114,3 +114,21 @@ def test_the_api_lists_and_counts_the_users_items(tree, problems, officer_a, off
     assert outsider.get("/api/v1/worklist-items", {"commune": tree.a.pk}).json()["items"] == []
     b_counts = {c["kind"]: c["count"] for c in outsider.get("/api/v1/worklist-items/counts").json()}
     assert b_counts["no_method"] == 1 and b_counts["identity_mismatch"] == 0
+
+
+def test_a_duplicate_in_another_commune_never_shows_its_record(tree, make, officer_a, client_for, api_client_for):
+    from ansinh.registry.models import Beneficiary
+
+    in_b = make("Lâm Văn Trùng", commune=tree.b)
+    in_a = make("Lâm Văn Trùng A")
+    # B's record stopped, and an old list left its CCCD on A's record
+    Beneficiary.objects.filter(pk=in_b.pk).update(status="stopped", stop_reason="ineligible")
+    Beneficiary.objects.filter(pk=in_a.pk).update(cccd=in_b.cccd)
+    refresh(area=tree.a)
+    page = client_for(officer_a).get(reverse("worklists") + f"?kind={Kind.DUPLICATE_CCCD}").content.decode()
+    assert "Lâm Văn Trùng A" in page
+    assert f"/beneficiaries/{in_b.pk}/" not in page
+    assert "xã khác có cùng số CCCD" in page
+    items = api_client_for(officer_a).get(f"/api/v1/worklist-items?kind={Kind.DUPLICATE_CCCD}").json()["items"]
+    (item,) = [i for i in items if i["beneficiary_id"] == in_a.pk]
+    assert "other" not in item["detail"] and item["detail"]["other_commune"] is True

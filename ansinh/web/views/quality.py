@@ -135,6 +135,9 @@ def _fix(item: WorklistItem, results: dict[int, VerificationResult]) -> tuple[st
     if kind == Kind.STOPPED_PAYABLE:
         return "", _payments(b.pk), _("Close the account")
     if kind == Kind.DUPLICATE_CCCD and d.get("other"):
+        if not d.get("other_visible"):  # another commune's record: never its number
+            text = _("A record of another commune has the same CCCD: contact that commune.")
+            return text, reverse("registry:detail", args=[b.pk]), _("Check the record")
         text = _("Other record: no. %(id)s.") % {"id": d["other"]}
         return text, reverse("registry:detail", args=[d["other"]]), _("Compare the records")
     return "", reverse("registry:list") + "?" + urlencode({"q": b.full_name}), _("Find the records")
@@ -167,7 +170,10 @@ def worklist(request):
     result_ids = [i.detail.get("result") for i in page.object_list if isinstance(i.detail, dict)]
     results = VerificationResult.objects.in_bulk([r for r in result_ids if r])
     full_cccd = cccd_visible(user)
+    visible = queries.visible_others(user, page.object_list)
     for item in page.object_list:
+        if isinstance(item.detail, dict) and "other" in item.detail:
+            item.detail["other_visible"] = item.detail["other"] in visible
         b = item.beneficiary
         item.cccd_shown = b.cccd if full_cccd(b.area_path) else b.masked_cccd
         item.explained = EXPLAINED[Kind(item.kind)]
