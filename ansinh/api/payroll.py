@@ -244,3 +244,119 @@ def list_contracts(request, filters: Query[PageFilter]):
         "page": filters.page,
         "pages": _pages(count),
     }
+
+
+# --- payroll lines, comparison, generation ---------------------------------------------------------
+
+
+class LineOut(Schema):
+    id: int
+    beneficiary_id: int
+    beneficiary: str
+    commune_id: int
+    line_type: Literal["regular", "arrears", "recovery", "funeral"]
+    amount: int = Field(..., description="whole đồng")
+    payee_name: str
+    representation_id: int | None
+    channel: Literal["account", "pay_point", "home"]
+    account: str = Field(..., description="institution and last four digits only")
+    category: str = Field(..., description="empty for a sensitive category without registry.view_sensitive")
+    categories: list[str]
+    explanation: str
+
+
+class LinePage(Schema):
+    items: list[LineOut]
+    next_after: int | None = Field(..., description="pass as `after` for the next page; null at the end")
+
+
+class LineFilters(Schema):
+    after: int = Field(0, ge=0, description="the last id of the previous page (keyset)")
+    limit: int = Field(PAGE_SIZE, ge=1, le=1000)
+
+
+class SummaryOut(Schema):
+    lines: int
+    total_amount: int
+    per_channel: dict[str, dict[str, int]]
+    per_line_type: dict[str, dict[str, int]]
+    fee_total: int
+    fee_note: str
+
+
+class ComparisonItem(Schema):
+    beneficiary_id: int
+    name: str
+    reason: str
+    before: int | str | None
+    after: int | str | None
+
+
+class ComparisonOut(Schema):
+    month: str
+    previous_month: str
+    previous_lines: int
+    lines: int
+    counts: dict[str, int]
+    added: list[ComparisonItem]
+    removed: list[ComparisonItem]
+    amount_changed: list[ComparisonItem]
+    payee_changed: list[ComparisonItem]
+    channel_changed: list[ComparisonItem]
+
+
+@router.get("/payroll/cycles/{cycle_id}/lines", response=responses({200: LinePage}, forbidden=True, not_found=True))
+def list_lines(request, cycle_id: Id, filters: Query[LineFilters]):
+    """The cycle's payroll lines in id order, a keyset page at a time (`after` = last id seen)."""
+    _reader(request)
+    cycle = get_object_or_404(queries.cycles_for(request.auth), pk=cycle_id)
+    visible = queries.sensitive_visible(request.auth, cycle)
+    rows = queries.lines_page(cycle, filters.after, filters.limit)
+    items = [
+        {
+            "id": ln.pk,
+            "beneficiary_id": ln.beneficiary_id,
+            "beneficiary": ln.beneficiary.full_name,
+            "commune_id": ln.commune_id,
+            "line_type": ln.line_type,
+            "amount": ln.amount,
+            "payee_name": ln.payee_name,
+            "representation_id": ln.representation_id,
+            "channel": ln.channel,
+            "account": ln.masked_account,
+        }
+        | queries.shown_basis(request.auth, ln, visible)
+        for ln in rows
+    ]
+    return {"items": items, "next_after": rows[-1].pk if len(rows) == filters.limit else None}
+
+
+@router.get(
+    "/payroll/cycles/{cycle_id}/comparison",
+    response=responses({200: ComparisonOut}, forbidden=True, not_found=True),
+)
+def get_comparison(request, cycle_id: Id):
+    """Who was added, removed, or changed amount, payee or channel since last month, and why."""
+    from ansinh.payroll.generation import compare_with_previous
+
+    _reader(request)
+    cycle = get_object_or_404(queries.cycles_for(request.auth), pk=cycle_id)
+    return compare_with_previous(cycle)
+
+
+@router.post(
+    "/payroll/cycles/{cycle_id}/generate",
+    response=responses({200: SummaryOut}, forbidden=True, not_found=True),
+)
+def post_generate(request, cycle_id: Id):
+    """(Re)generate the cycle's draft payroll (payroll.prepare in its area; 422 when the cycle is
+    not appraised or its payroll is already approved)."""
+    from ansinh.accounts import access
+    from ansinh.accounts.roles import Cap
+    from ansinh.payroll.generation import generate_payroll
+
+    _reader(request)
+    cycle = get_object_or_404(queries.cycles_for(request.auth), pk=cycle_id)
+    if not access.can_in_area(request.auth, Cap.PAYROLL_PREPARE, cycle.area):
+        raise HttpError(403, _("Your role does not allow preparing the payroll here."))
+    return generate_payroll(actor=request.auth, cycle=cycle)

@@ -299,3 +299,87 @@ class ProviderContract(models.Model):
     def channels(self) -> list[str]:
         names = [("account", self.covers_account), ("pay_point", self.covers_pay_point), ("home", self.covers_home)]
         return [n for n, on in names if on]
+
+
+class LineType(models.TextChoices):
+    REGULAR = "regular", _("Regular allowance")
+    ARREARS = "arrears", _("Arrears")
+    RECOVERY = "recovery", _("Recovery of an overpayment")
+    FUNERAL = "funeral", _("Funeral support")
+
+
+class Channel(models.TextChoices):
+    ACCOUNT = "account", _("Transfer to an account")
+    PAY_POINT = "pay_point", _("Cash at a pay point")
+    HOME = "home", _("Cash at home")
+
+
+class PayrollLine(models.Model):
+    """One line of a cycle's payroll: what one beneficiary is paid for one line type, to whom
+    and how. Amounts are whole đồng from the one entitlement function (`policy.entitlement`);
+    the payee's name and the account are snapshots taken at generation (the account number
+    itself never: only the institution, the last four digits and the holder's name).
+    `basis` keeps the entitlement's explanation and category codes (sensitive ones are hidden
+    from readers without registry.view_sensitive)."""
+
+    cycle = models.ForeignKey(PaymentCycle, on_delete=models.PROTECT, related_name="lines")
+    beneficiary = models.ForeignKey("registry.Beneficiary", on_delete=models.PROTECT, related_name="payroll_lines")
+    line_type = models.CharField(_("line type"), max_length=10, choices=LineType.choices, default=LineType.REGULAR)
+    amount = models.BigIntegerField(_("amount (đồng)"))
+    representation = models.ForeignKey(
+        "registry.Representation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payee_name = models.CharField(_("payee"), max_length=150)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    account = models.ForeignKey(
+        "payments.ReceivingAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    account_institution = models.CharField(max_length=20, blank=True)
+    account_last4 = models.CharField(max_length=4, blank=True)
+    account_holder = models.CharField(max_length=150, blank=True)
+    area_path = models.CharField(max_length=255, editable=False)
+    commune = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    basis = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payroll line")
+        verbose_name_plural = _("payroll lines")
+        ordering = ["cycle_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "beneficiary", "line_type"], name="payroll_line_unique"),
+            models.CheckConstraint(
+                condition=~Q(line_type="regular") | Q(amount__gte=0), name="payroll_line_regular_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(line_type__in=LineType.values), name="payroll_line_type_valid"),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="payroll_line_channel_valid"),
+        ]
+        indexes = [models.Index(fields=["area_path"], name="payroll_line_area")]
+
+    def __str__(self) -> str:
+        return f"{self.get_line_type_display()} {self.amount}"
+
+    @property
+    def masked_account(self) -> str:
+        return f"{self.account_institution} •••• {self.account_last4}" if self.account_last4 else ""
+
+
+class PayrollRun(models.Model):
+    """The summary of a cycle's current payroll (one per cycle, replaced on re-generation)."""
+
+    cycle = models.OneToOneField(PaymentCycle, on_delete=models.PROTECT, related_name="payroll_run")
+    lines = models.PositiveIntegerField(default=0)
+    total_amount = models.BigIntegerField(default=0)
+    per_channel = models.JSONField(default=dict, blank=True)
+    per_line_type = models.JSONField(default=dict, blank=True)
+    generated_at = models.DateTimeField()
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payroll run")
+        verbose_name_plural = _("payroll runs")
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}: {self.lines}"

@@ -107,3 +107,34 @@ def due_and_overdue(user, today: date, horizon_days: int = 7) -> Tasks:
         .order_by("due_date", "kind", "cycle__area_path")[:500]
     )
     return Tasks(overdue=[d for d in rows if d.due_date < today], due=[d for d in rows if d.due_date >= today])
+
+
+# --- payroll lines ----------------------------------------------------------------------------
+
+
+def shown_basis(user, line, sensitive_visible: bool) -> dict:
+    """The line's basis as the user may read it: the category codes are left out of a line
+    under a sensitive (HIV-related) category for readers without registry.view_sensitive."""
+    basis = line.basis or {}
+    if basis.get("sensitive") and not sensitive_visible:
+        return {"category": "", "categories": [], "explanation": basis.get("explanation", "")}
+    return {
+        "category": basis.get("category", ""),
+        "categories": list(basis.get("categories", [])),
+        "explanation": basis.get("explanation", ""),
+    }
+
+
+def sensitive_visible(user, cycle: PaymentCycle) -> bool:
+    return access.can_in_area(user, Cap.REGISTRY_VIEW_SENSITIVE, cycle.area)
+
+
+def lines_page(cycle: PaymentCycle, after: int = 0, limit: int = 100) -> list:
+    """Keyset page of the cycle's lines (by id), with the beneficiary's name and commune."""
+    from .models import PayrollLine
+
+    return list(
+        PayrollLine.objects.filter(cycle=cycle, pk__gt=after)
+        .select_related("beneficiary", "commune")
+        .order_by("pk")[:limit]
+    )

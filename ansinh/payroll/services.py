@@ -212,7 +212,6 @@ NEEDS: dict[tuple[str, str], Promise] = {
     (S.OPEN, S.CHANGES_SUBMITTED): gettext_lazy("the commune's monthly change list"),
     (S.CHANGES_SUBMITTED, S.OPEN): gettext_lazy("the office's comments on the change list"),
     (S.CHANGES_SUBMITTED, S.APPRAISED): gettext_lazy("the accepted change lists of the communes"),
-    (S.APPRAISED, S.PAYROLL_GENERATED): gettext_lazy("the payroll lines of the cycle"),
     (S.PAYROLL_GENERATED, S.APPRAISED): gettext_lazy("the draft payroll lines to withdraw"),
     (S.PAYROLL_GENERATED, S.APPROVED): gettext_lazy(
         "the payroll lines, the comparison with last month and a second person's TOTP approval"
@@ -225,6 +224,17 @@ NEEDS: dict[tuple[str, str], Promise] = {
 }
 for (_source, _target), _what in NEEDS.items():
     register_check(_source, _target)(_needs(_what))
+
+
+@register_check(S.APPRAISED, S.PAYROLL_GENERATED)
+def _payroll_generated(cycle: PaymentCycle) -> str | None:
+    """The lines exist: `generation.generate_payroll` writes them (and its summary, the
+    cycle's PayrollRun) before it moves the cycle; the plain step never generates anything."""
+    from .models import PayrollRun
+
+    if not PayrollRun.objects.filter(cycle=cycle).exists():
+        return _("Generate the payroll first (button “Generate the payroll”).")
+    return None
 
 
 @register_check(S.FUNDED, S.SENT_TO_PROVIDER)
@@ -272,6 +282,15 @@ def _audit_after(cycle: PaymentCycle) -> dict:
     }
 
 
+def mark_deadlines(cycle: PaymentCycle) -> None:
+    """Mark the cycle's deadlines met up to its state (and, going back, no longer met after it)."""
+    order = STATE_ORDER[cycle.state]
+    met = [k for k, st in DEADLINE_MET_AT.items() if STATE_ORDER[st] <= order]
+    unmet = [k for k in DEADLINE_MET_AT if k not in met]
+    CycleDeadline.objects.filter(cycle=cycle, kind__in=met, done_at__isnull=True).update(done_at=cycle.state_changed_at)
+    CycleDeadline.objects.filter(cycle=cycle, kind__in=unmet, done_at__isnull=False).update(done_at=None)
+
+
 @transaction.atomic
 def transition(*, actor, cycle: PaymentCycle, to_state: str, note: str = "") -> PaymentCycle:
     """Move `cycle` to `to_state`: the edge must be in the map, the actor must hold its capability
@@ -290,11 +309,7 @@ def transition(*, actor, cycle: PaymentCycle, to_state: str, note: str = "") -> 
     cycle.set_state(to_state)
     cycle.state_changed_at = timezone.now()
     cycle.save(update_fields=["state", "state_changed_at"])
-    order = STATE_ORDER[to_state]
-    met = [k for k, st in DEADLINE_MET_AT.items() if STATE_ORDER[st] <= order]
-    unmet = [k for k in DEADLINE_MET_AT if k not in met]
-    CycleDeadline.objects.filter(cycle=cycle, kind__in=met, done_at__isnull=True).update(done_at=cycle.state_changed_at)
-    CycleDeadline.objects.filter(cycle=cycle, kind__in=unmet, done_at__isnull=False).update(done_at=None)
+    mark_deadlines(cycle)
     after = _audit_after(cycle)
     record(
         actor=actor,

@@ -159,8 +159,18 @@ def phone_invalid(scope: Scope) -> QuerySet:
 
 def no_method(scope: Scope) -> QuerySet:
     """No payment method chosen (none recorded, or every one cancelled)."""
-    chosen = PaymentMethod.objects.filter(beneficiary=OuterRef("pk"), cancelled_at__isnull=True)
+    chosen = _local(PaymentMethod.objects.filter(beneficiary=OuterRef("pk"), cancelled_at__isnull=True), scope)
     return _rows(_beneficiaries(scope).filter(~Exists(chosen)), beneficiary="")
+
+
+def _local(qs: QuerySet, scope: Scope, beneficiary: str = "beneficiary__") -> QuerySet:
+    """A correlated subquery of the beneficiary's rows, also restricted to the area when it is
+    smaller than the province (a commune): PostgreSQL evaluates such an EXISTS as one hashed
+    subplan, which would otherwise read the whole table for a commune's few thousand people. The
+    rows are the same: the subquery's beneficiary is the outer one, inside the area."""
+    if not _wide(scope):
+        return qs.filter(**{beneficiary + "area_path__startswith": scope.prefix})
+    return qs
 
 
 def _representation_over(scope: Scope, ref: str) -> Q:
@@ -180,18 +190,28 @@ def no_payee(scope: Scope) -> QuerySet:
         minor_born_after = scope.today.replace(year=scope.today.year - MINOR_AGE)
     except ValueError:  # 29 February
         minor_born_after = scope.today.replace(year=scope.today.year - MINOR_AGE, day=28)
-    guardian = Representation.objects.filter(
-        beneficiary=OuterRef("pk"), kind=RepresentationKind.GUARDIAN, ended_at__isnull=True
+    guardian = _local(
+        Representation.objects.filter(
+            beneficiary=OuterRef("pk"), kind=RepresentationKind.GUARDIAN, ended_at__isnull=True
+        ),
+        scope,
     )
-    flagged = Representation.objects.filter(beneficiary=OuterRef("pk"), is_payee=True, ended_at__isnull=True)
-    qs = _beneficiaries(scope).annotate(
-        q_des=Exists(latest),
-        q_rep=Subquery(latest.values("representation_id")[:1]),
+    flagged = _local(
+        Representation.objects.filter(beneficiary=OuterRef("pk"), is_payee=True, ended_at__isnull=True), scope
     )
+    qs = _beneficiaries(scope).annotate(q_rep=Subquery(latest.values("representation_id")[:1]))
+    if not _wide(scope):
+        # a commune: the designation looked up per person through its index (an EXISTS would be
+        # one hashed scan of every designation, three times)
+        qs = qs.annotate(q_des_id=Subquery(latest.values("pk")[:1]))
+        designated, undesignated = Q(q_des_id__isnull=False), Q(q_des_id__isnull=True)
+    else:
+        qs = qs.annotate(q_des=Exists(latest))
+        designated, undesignated = Q(q_des=True), Q(q_des=False)
     over = Representation.objects.filter(_representation_over(scope, "q_rep"))
-    has_payee_rep = (Q(q_des=True) & Q(q_rep__isnull=False) & ~Exists(over)) | (Q(q_des=False) & Exists(flagged))
+    has_payee_rep = (designated & Q(q_rep__isnull=False) & ~Exists(over)) | (undesignated & Exists(flagged))
     needs_rep = Exists(guardian) | Q(birth_date__gt=minor_born_after)
-    ended = Q(q_des=True) & Q(q_rep__isnull=False) & Exists(over)
+    ended = designated & Q(q_rep__isnull=False) & Exists(over)
     return _rows(qs.filter((needs_rep & ~has_payee_rep) | ended), beneficiary="")
 
 
@@ -228,12 +248,24 @@ def unverified(scope: Scope) -> QuerySet:
     return _rows(qs, beneficiary="")
 
 
-def _with_latest(scope: Scope) -> QuerySet:
+def _wide(scope: Scope) -> bool:
+    """A province or everything (not a commune inside one)."""
+    return scope.prefix == scope.province
+
+
+def _with_latest(scope: Scope, outcomes: tuple[str, ...]) -> QuerySet:
+    """The area's receiving beneficiaries with their latest result (q_last, q_outcome), kept only
+    when that outcome is one of `outcomes`. Over a province, first only the people with some
+    result of those outcomes (one hashed semi-join: a few percent of the people), so that the
+    latest result is looked up for those and not for a million; a commune looks it up per person."""
     latest = _latest_result()
-    return _beneficiaries(scope).annotate(
+    qs = _beneficiaries(scope)
+    if _wide(scope):
+        qs = qs.filter(pk__in=VerificationResult.objects.filter(outcome__in=outcomes).values("beneficiary_id"))
+    return qs.annotate(
         q_last=Subquery(latest.values("pk")[:1]),
         q_outcome=Subquery(latest.values("outcome")[:1]),
-    )
+    ).filter(q_outcome__in=outcomes)
 
 
 def identity_mismatch(scope: Scope) -> QuerySet:
@@ -243,7 +275,7 @@ def identity_mismatch(scope: Scope) -> QuerySet:
     open_result = VerificationResult.objects.filter(pk=OuterRef("q_last"), cccd=OuterRef("cccd")).exclude(
         _identity_edited_after("checked_at", "beneficiary_id")
     )
-    qs = _with_latest(scope).filter(q_outcome__in=(Outcome.MISMATCH, Outcome.NOT_FOUND)).filter(Exists(open_result))
+    qs = _with_latest(scope, (Outcome.MISMATCH, Outcome.NOT_FOUND)).filter(Exists(open_result))
     detail = JSONObject(result=F("q_last"), outcome=F("q_outcome"))
     return _rows(qs, beneficiary="", detail=detail)
 
@@ -252,7 +284,7 @@ def deceased(scope: Scope) -> QuerySet:
     """The latest result says the person with the registered CCCD died, and no stop decision
     has been recorded (the beneficiary is still receiving or suspended)."""
     same_cccd = VerificationResult.objects.filter(pk=OuterRef("q_last"), cccd=OuterRef("cccd"))
-    qs = _with_latest(scope).filter(q_outcome=Outcome.DECEASED).filter(Exists(same_cccd))
+    qs = _with_latest(scope, (Outcome.DECEASED,)).filter(Exists(same_cccd))
     death = Subquery(VerificationResult.objects.filter(pk=OuterRef("q_last")).values("death_date")[:1])
     detail = JSONObject(result=F("q_last"), death_date=death)
     return _rows(qs, beneficiary="", detail=detail)
@@ -276,10 +308,17 @@ def weak_name(scope: Scope) -> QuerySet:
     return _rows(qs, beneficiary="beneficiary__", account=True, detail=JSONObject(score=F("name_score")))
 
 
-def _holder_key() -> Case:
-    """Who holds an account row: the representative (their id) or the beneficiary (minus id)."""
+def _holder_key(scope: Scope | None = None) -> Case:
+    """Who holds an account row: the representative (their id) or the beneficiary (minus id).
+    For a commune's accounts the representative is looked up per account (a join would hash
+    every representation of the country)."""
+    holder = F("holder_representation__representative_id")
+    if scope is not None and not _wide(scope):
+        holder = Subquery(
+            Representation.objects.filter(pk=OuterRef("holder_representation_id")).values("representative_id")[:1]
+        )
     return Case(
-        When(holder_representation__isnull=False, then=F("holder_representation__representative_id")),
+        When(holder_representation__isnull=False, then=holder),
         default=-F("beneficiary_id"),
         output_field=BigIntegerField(),
     )
@@ -301,7 +340,7 @@ def not_represented(scope: Scope) -> QuerySet:
     qs = (
         _live_accounts(scope)
         .filter(status=AccountStatus.ACTIVE)
-        .annotate(q_hk=_holder_key())
+        .annotate(q_hk=_holder_key(scope))
         .filter((Q(holder_representation__isnull=False) & Exists(link_over)) | Exists(others))
     )
     return _rows(qs, beneficiary="beneficiary__", account=True)
@@ -346,7 +385,21 @@ def duplicate_cccd(scope: Scope) -> QuerySet:
         .exclude(pk=OuterRef("pk"))
         .exclude(status=Status.STOPPED, stop_reason=StopReason.MOVED)
     )
-    qs = _beneficiaries(scope).exclude(cccd="").annotate(q_other=Subquery(other.values("pk")[:1]))
+    qs = _beneficiaries(scope).exclude(cccd="")
+    if _wide(scope):
+        # over a province, only the CCCDs held by more than one such record (one hash aggregate;
+        # the person itself is one of them: it is receiving) are looked up for the other record
+        shared = (
+            Beneficiary.objects.exclude(cccd="")
+            .exclude(status=Status.STOPPED, stop_reason=StopReason.MOVED)
+            .order_by()
+            .values("cccd")
+            .annotate(q_n=Count("id"))
+            .filter(q_n__gt=1)
+            .values("cccd")
+        )
+        qs = qs.filter(cccd__in=shared)
+    qs = qs.annotate(q_other=Subquery(other.values("pk")[:1]))
     return _rows(qs.filter(q_other__isnull=False), beneficiary="", detail=JSONObject(other=F("q_other")))
 
 
@@ -366,11 +419,19 @@ def duplicate_name(scope: Scope) -> tuple[str, list]:
     if scope.prefix:
         outer_where.append("b.area_path LIKE %s")
         outer_params.append(scope.prefix + "%")
-    if scope.prefix and scope.prefix != scope.province:
-        # only the names of the area's people: the aggregate reads a few rows per name
-        inner_where.append(f"d.name_key IN (SELECT s.name_key FROM {b} s WHERE s.area_path LIKE %s)")  # noqa: S608
-        inner_params.append(scope.prefix + "%")
     empty = "CAST('{}' AS jsonb)" if connection.vendor == "postgresql" else "'{}'"
+    if scope.prefix and scope.prefix != scope.province:
+        # an area inside the province (a commune): per person of the area, one look-up of another
+        # receiving record with the same (name, date of birth) in the province through the
+        # (name_key, birth_date) index (migration quality 0002); the same rows as the aggregate,
+        # whose group holds the person itself
+        sql = (
+            f"SELECT b.id AS q_b, CAST(NULL AS BIGINT) AS q_a, b.commune_id AS q_c, b.area_path AS q_p, {empty} AS q_d "  # noqa: S608
+            f"FROM {b} b WHERE {' AND '.join(outer_where)} AND EXISTS (SELECT 1 FROM {b} d "
+            f"WHERE d.name_key = b.name_key AND d.birth_date = b.birth_date AND d.id <> b.id "
+            f"AND {' AND '.join(inner_where)})"
+        )
+        return sql, [*outer_params, *inner_params]
     sql = (
         f"SELECT b.id AS q_b, CAST(NULL AS BIGINT) AS q_a, b.commune_id AS q_c, b.area_path AS q_p, {empty} AS q_d "  # noqa: S608
         f"FROM {b} b JOIN (SELECT d.name_key, d.birth_date FROM {b} d WHERE {' AND '.join(inner_where)} "

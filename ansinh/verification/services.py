@@ -162,7 +162,7 @@ def synthetic_resident(row: dict, *, seed: str, can_die: bool) -> SyntheticResid
 def build_synthetic_register(*, seed: str = DEMO_SEED) -> int:
     """Fill the synthetic register from the registry's people with a CCCD (idempotent: a CCCD
     already in the register is left as it is). Returns the number of residents added."""
-    added = 0
+    before = SyntheticResident.objects.count()  # counted once: a count per chunk reads the table each time
     people = (
         (True, Beneficiary.objects.all()),
         (False, Representative.objects.filter(gender__in=("male", "female"))),
@@ -170,7 +170,5 @@ def build_synthetic_register(*, seed: str = DEMO_SEED) -> int:
     for can_die, qs in people:
         for rows in _chunks(qs.exclude(cccd="").exclude(birth_date__isnull=True), _FIELDS):
             residents = [r for row in rows if (r := synthetic_resident(row, seed=seed, can_die=can_die))]
-            before = SyntheticResident.objects.count()
             SyntheticResident.objects.bulk_create(residents, batch_size=CHUNK, ignore_conflicts=True)
-            added += SyntheticResident.objects.count() - before
-    return added
+    return SyntheticResident.objects.count() - before

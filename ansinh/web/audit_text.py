@@ -1213,6 +1213,16 @@ def _payroll(event: AuditEvent, look: Lookups) -> Entry:
         text = (
             _("%(actor)s moved the payment cycle of %(unit)s for %(month)s from “%(before)s” to “%(after)s”.") % values
         )
+    elif event.action == "payroll.payroll.generated":
+        values |= {
+            "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+            "lines": number(int(after.get("lines") or 0)),
+            "amount": number(int(after.get("total_amount") or 0)),
+        }
+        text = _("%(actor)s generated the payroll for %(month)s: %(lines)s lines, %(amount)s đồng.") % values
+    elif event.action == "payroll.cycle.appraised_without_change_lists":
+        values |= {"month": month_text(str(after.get("month") or "")) or EMPTY}
+        text = _("%(actor)s marked the payment cycle for %(month)s appraised without change lists.") % values
     elif event.action == "payroll.calendar.changed":
         values |= {"area": look.area_name(event.area_id), "moved": number(int(after.get("deadlines_moved") or 0))}
         text = _("%(actor)s changed the payment calendar of %(area)s (%(moved)s due dates moved).") % values
@@ -1254,6 +1264,8 @@ RENDERERS: dict[str, Renderer] = {
     "payroll.cycles.opened": _payroll,
     "payroll.cycle.transitioned": _payroll,
     "payroll.calendar.changed": _payroll,
+    "payroll.payroll.generated": _payroll,
+    "payroll.cycle.appraised_without_change_lists": _payroll,
     "payroll.contract.created": _payroll,
     "notifications.": _notification,
     "openings.": _opening,

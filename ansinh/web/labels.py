@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "payroll.cycles.opened": _("Payment cycles opened"),
     "payroll.cycle.transitioned": _("Payment cycle moved to another step"),
     "payroll.calendar.changed": _("Payment calendar changed"),
+    "payroll.payroll.generated": _("Payroll generated"),
+    "payroll.cycle.appraised_without_change_lists": _("Payment cycle appraised without change lists"),
     "payroll.contract.created": _("Provider contract recorded"),
     "registry.beneficiary.created": _("Beneficiary registered"),
     "registry.beneficiary.updated": _("Beneficiary corrected"),

@@ -94,6 +94,7 @@ payroll_patterns = [
     path("cycles/", payroll.cycle_list, name="cycles"),
     path("cycles/<int:pk>/", payroll.cycle_detail, name="cycle"),
     path("cycles/<int:pk>/transition/", payroll.cycle_transition, name="transition"),
+    path("cycles/<int:pk>/generate/", payroll.cycle_generate, name="generate"),
     path("calendar/", payroll.calendar_edit, name="calendar"),
     path("contracts/", payroll.contract_list, name="contracts"),
     path("contracts/new/", payroll.contract_create, name="contract_create"),

@@ -140,6 +140,8 @@ PLAIN_QUERY_PARAMS = {
     "kind",
     "month",
     "state",
+    "after",
+    "limit",
 }
 
 # Cases that fail today because of a defect being fixed elsewhere: (case id) → reason.

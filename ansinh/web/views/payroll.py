@@ -28,9 +28,11 @@ from ansinh.accounts.models import OrgKind, OrgUnit
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
 from ansinh.core.errors import DomainError
+from ansinh.core.money import format_vnd
 from ansinh.payroll import queries
 from ansinh.payroll.calendar import calendar_for
-from ansinh.payroll.models import TRANSITIONS, CycleState, DeadlineKind
+from ansinh.payroll.generation import GENERATABLE, compare_with_previous, generate_payroll
+from ansinh.payroll.models import TRANSITIONS, Channel, CycleState, DeadlineKind, PayrollLine, PayrollRun
 from ansinh.payroll.services import (
     PAYER_KINDS,
     CalendarInput,
@@ -60,6 +62,9 @@ STEP_LABELS = {
     (CycleState.PAYING, CycleState.SETTLED): gettext_lazy("Record the provider's settlement"),
     (CycleState.SETTLED, CycleState.CLOSED): gettext_lazy("Close the cycle"),
 }
+
+# Generating the payroll is its own button (it writes the lines, then takes the step).
+GENERATE_STEP = (CycleState.APPRAISED, CycleState.PAYROLL_GENERATED)
 
 
 def _reader(request) -> None:
@@ -106,16 +111,49 @@ def cycle_detail(request, pk: int):
     steps = [
         {"to": to, "label": STEP_LABELS.get((cycle.state, to), CycleState(to).label)}
         for to in TRANSITIONS.get(cycle.state, {})
-        if may_move(request.user, cycle, to)
+        if may_move(request.user, cycle, to) and (cycle.state, to) != GENERATE_STEP
     ]
+    run = PayrollRun.objects.filter(cycle=cycle).first()
+    page = paginate(request, PayrollLine.objects.filter(cycle=cycle).select_related("beneficiary").order_by("pk"))
+    lines = list(page.object_list)
+    visible = queries.sensitive_visible(request.user, cycle)
+    for line in lines:
+        line.shown = queries.shown_basis(request.user, line, visible)
     context = {
         "cycle": cycle,
         "deadlines": list(cycle.deadlines.order_by("due_date", "kind")),
         "steps": steps,
         "contract": contract_for(cycle),
         "today": timezone.localdate(),
+        "run": run,
+        "channels": [(label, (run.per_channel if run else {}).get(value, {})) for value, label in Channel.choices],
+        "page": page,
+        "lines": lines,
+        "may_generate": cycle.state in GENERATABLE
+        and access.can_in_area(request.user, Cap.PAYROLL_PREPARE, cycle.area),
+        "comparison": compare_with_previous(cycle) if run else None,
     }
     return render(request, "payroll/cycle.html", context)
+
+
+@require_POST
+@login_required
+def cycle_generate(request, pk: int):
+    _reader(request)
+    cycle = get_object_or_404(queries.cycles_for(request.user), pk=pk)
+    if not access.can_in_area(request.user, Cap.PAYROLL_PREPARE, cycle.area):
+        raise PermissionDenied
+    try:
+        summary = generate_payroll(actor=request.user, cycle=cycle)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Payroll generated: %(lines)s lines, %(amount)s.")
+            % {"lines": summary["lines"], "amount": format_vnd(summary["total_amount"])},
+        )
+    return redirect("payroll:cycle", pk=cycle.pk)
 
 
 @require_POST
