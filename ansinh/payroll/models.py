@@ -191,6 +191,14 @@ class PaymentCalendar(models.Model):
     remind_days_before = models.PositiveSmallIntegerField(
         _("reminder, working days before"), default=1, help_text=_("0: no reminder before the deadline.")
     )
+    recovery_share_percent = models.PositiveSmallIntegerField(
+        _("share of a payment deducted for a recovery (%)"),
+        default=100,
+        help_text=_("How much of a beneficiary's monthly payment may go to recovering an overpayment."),
+    )
+    mortality_per_mille = models.PositiveSmallIntegerField(
+        _("yearly deaths per 1,000 beneficiaries (budget estimate)"), default=30
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -206,6 +214,11 @@ class PaymentCalendar(models.Model):
                 name="payroll_calendar_days_in_month",
             ),
             models.CheckConstraint(condition=Q(remind_days_before__lte=10), name="payroll_calendar_reminder_days"),
+            models.CheckConstraint(
+                condition=Q(recovery_share_percent__gte=1, recovery_share_percent__lte=100),
+                name="payroll_calendar_recovery_share",
+            ),
+            models.CheckConstraint(condition=Q(mortality_per_mille__lte=1000), name="payroll_calendar_mortality"),
         ]
 
     def __str__(self) -> str:
@@ -340,6 +353,10 @@ class PayrollLine(models.Model):
     area_path = models.CharField(max_length=255, editable=False)
     commune = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     basis = models.JSONField(default=dict, blank=True)
+    # arrears: {"YYYY-MM": amount} of the months paid; recovery: the receivable deducted
+    months = models.JSONField(default=dict, blank=True)
+    receivable = models.ForeignKey("Receivable", null=True, blank=True, on_delete=models.PROTECT, related_name="lines")
+    funeral = models.ForeignKey("FuneralSupport", null=True, blank=True, on_delete=models.PROTECT, related_name="lines")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -383,3 +400,373 @@ class PayrollRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cycle_id}: {self.lines}"
+
+
+# --- monthly change lists (issue 10 part 2) ---------------------------------------------------------
+
+
+class ChangeListState(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("change list", "Being prepared")
+    SUBMITTED = "submitted", pgettext_lazy("change list", "Submitted")
+    ACCEPTED = "accepted", pgettext_lazy("change list", "Accepted")
+    RETURNED = "returned", pgettext_lazy("change list", "Returned with comments")
+
+
+class ChangeList(models.Model):
+    """A commune's monthly list of increases, decreases and adjustments (danh sách tăng, giảm,
+    điều chỉnh) for one cycle. Built from the registry and payments data (`changelists.build`),
+    completed with manual adjustments, submitted by the commune, accepted or returned by the
+    office. `used_previous` marks a commune that missed its deadline and whose last accepted
+    list the office generated with (the overdue is recorded, the others are not held up)."""
+
+    cycle = models.ForeignKey(PaymentCycle, on_delete=models.PROTECT, related_name="change_lists")
+    commune = models.ForeignKey("areas.Area", verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
+    area_path = models.CharField(max_length=255, editable=False, db_index=True)
+    state = models.CharField(_("state"), max_length=10, choices=ChangeListState.choices, default=ChangeListState.DRAFT)
+    built_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField(_("office's comments"), blank=True)
+    overdue = models.BooleanField(_("submitted late or missing"), default=False)
+    used_previous = models.BooleanField(_("generated with the last accepted list"), default=False)
+
+    class Meta:
+        verbose_name = _("change list")
+        verbose_name_plural = _("change lists")
+        ordering = ["cycle_id", "area_path"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "commune"], name="payroll_changelist_unique"),
+            models.CheckConstraint(condition=Q(state__in=ChangeListState.values), name="payroll_changelist_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commune} {self.cycle.month:%m/%Y}"
+
+    @property
+    def audit_area(self):
+        return self.commune
+
+
+class ChangeKind(models.TextChoices):
+    NEW = "new", _("New beneficiary")
+    STOPPED = "stopped", _("Stopped")
+    SUSPENDED = "suspended", _("Suspended")
+    RESUMED = "resumed", _("Resumed")
+    ADJUSTED = "adjusted", _("Amount adjusted")
+    MOVED_IN = "moved_in", _("Moved in")
+    MOVED_OUT = "moved_out", _("Moved out")
+    METHOD = "method", _("Payment method changed")
+    PAYEE = "payee", _("Payee changed")
+    MANUAL = "manual", _("Manual adjustment")
+
+
+class ChangeItem(models.Model):
+    """One line of a change list. `late` marks a change whose effective month is before the
+    cycle's month (it arrived after that month's payroll): the payroll pays arrears or opens a
+    recovery for it. Manual items carry a reason and an amount (positive: to pay, negative: to
+    recover)."""
+
+    change_list = models.ForeignKey(ChangeList, on_delete=models.CASCADE, related_name="items")
+    beneficiary = models.ForeignKey("registry.Beneficiary", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("change"), max_length=10, choices=ChangeKind.choices)
+    effective_month = models.DateField(_("effective month"))
+    late = models.BooleanField(_("late change"), default=False)
+    amount_before = models.BigIntegerField(_("amount before (đồng)"), null=True, blank=True)
+    amount_after = models.BigIntegerField(_("amount after (đồng)"), null=True, blank=True)
+    manual_amount = models.BigIntegerField(_("adjustment (đồng)"), null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+        ordering = ["change_list_id", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ChangeKind.values), name="payroll_changeitem_kind"),
+            models.CheckConstraint(
+                condition=~Q(kind="manual") | (~Q(reason="") & Q(manual_amount__isnull=False)),
+                name="payroll_changeitem_manual_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["beneficiary", "effective_month"], name="payroll_changeitem_person")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.effective_month:%m/%Y}"
+
+
+# --- arrears, recoveries and funeral support (issue 10 part 3) ---------------------------------------
+
+
+class PaidMonth(models.Model):
+    """What an approved payroll paid one beneficiary for one month of one programme: the regular
+    line and any arrears line for that month. Written when a payroll is approved; the arrears
+    and recoveries of later months are computed from it (entitled now − paid), so that no month
+    is paid twice and none is skipped."""
+
+    beneficiary = models.ForeignKey("registry.Beneficiary", on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey("policy.Programme", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()
+    amount = models.BigIntegerField()
+    line = models.ForeignKey("PayrollLine", on_delete=models.PROTECT, related_name="paid_months")
+
+    class Meta:
+        verbose_name = _("paid month")
+        verbose_name_plural = _("paid months")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "month"], name="payroll_paidmonth_unique"),
+            models.CheckConstraint(condition=Q(month__day=1), name="payroll_paidmonth_first_day"),
+        ]
+        indexes = [models.Index(fields=["beneficiary", "programme", "month"], name="payroll_paidmonth_person")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%m/%Y}: {self.amount}"
+
+
+class ReceivableState(models.TextChoices):
+    OPEN = "open", pgettext_lazy("receivable", "Open")
+    RECOVERED = "recovered", pgettext_lazy("receivable", "Recovered")
+    WRITE_OFF_REQUESTED = "write_off_requested", pgettext_lazy("receivable", "Write-off requested")
+    WRITTEN_OFF = "written_off", pgettext_lazy("receivable", "Written off")
+
+
+class ReceivableReason(models.TextChoices):
+    PAID_AFTER_DEATH = "after_death", _("Paid after death")
+    PAID_AFTER_STOP = "after_stop", _("Paid after the allowance stopped")
+    AMOUNT_LOWERED = "lowered", _("Paid more than the amount decided")
+    MANUAL = "manual", _("Manual adjustment")
+
+
+class Receivable(models.Model):
+    """An overpayment to recover (thu hồi): against the beneficiary, or the payee who received
+    the money. Deducted from the beneficiary's next payments up to the province's share per
+    month (`PaymentCalendar.recovery_share_percent`, default all) through recovery lines
+    (negative amounts linked here); otherwise kept open for settlement: recovered from the payee,
+    or written off with a second person's approval."""
+
+    beneficiary = models.ForeignKey("registry.Beneficiary", on_delete=models.PROTECT, related_name="receivables")
+    programme = models.ForeignKey("policy.Programme", on_delete=models.PROTECT, related_name="+")
+    representation = models.ForeignKey(
+        "registry.Representation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    debtor_name = models.CharField(_("owed by"), max_length=150)
+    reason = models.CharField(_("reason"), max_length=12, choices=ReceivableReason.choices)
+    months = models.JSONField(_("months overpaid"), default=list, blank=True)
+    amount = models.BigIntegerField(_("amount (đồng)"))
+    recovered = models.BigIntegerField(_("recovered (đồng)"), default=0)
+    state = models.CharField(_("state"), max_length=20, choices=ReceivableState.choices, default=ReceivableState.OPEN)
+    detected_in = models.ForeignKey(
+        PaymentCycle, null=True, blank=True, on_delete=models.PROTECT, related_name="receivables_detected"
+    )
+    area_path = models.CharField(max_length=255, editable=False, db_index=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    write_off_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    write_off_reason = models.TextField(_("reason for writing off"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("receivable")
+        verbose_name_plural = _("receivables")
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payroll_receivable_positive"),
+            models.CheckConstraint(
+                condition=Q(recovered__gte=0, recovered__lte=F("amount")), name="payroll_receivable_recovered"
+            ),
+            models.CheckConstraint(condition=Q(state__in=ReceivableState.values), name="payroll_receivable_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.debtor_name}: {self.amount - self.recovered}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.amount - self.recovered
+
+    @property
+    def audit_area(self):
+        return self.beneficiary.commune
+
+
+class FuneralState(models.TextChoices):
+    RECORDED = "recorded", pgettext_lazy("funeral support", "Recorded")
+    PAID = "paid", pgettext_lazy("funeral support", "On a payroll")
+    CANCELLED = "cancelled", pgettext_lazy("funeral support", "Cancelled")
+
+
+class FuneralSupport(models.Model):
+    """One-off funeral support (hỗ trợ mai táng), recorded with the death: paid to the person who
+    organises the funeral (not necessarily a representative), as its own payroll line type under
+    the funeral and emergency support contract. The amount comes from the policy's one-off
+    table on the day of death."""
+
+    beneficiary = models.OneToOneField("registry.Beneficiary", on_delete=models.PROTECT, related_name="funeral_support")
+    death_date = models.DateField(_("date of death"))
+    organiser_name = models.CharField(_("person organising the funeral"), max_length=150)
+    organiser_cccd = models.CharField(_("their citizen ID (CCCD)"), max_length=12, blank=True)
+    organiser_phone = models.CharField(_("their phone"), max_length=16, blank=True)
+    relationship = models.CharField(_("relationship to the deceased"), max_length=60, blank=True)
+    category_code = models.CharField(max_length=40)
+    amount = models.BigIntegerField(_("amount (đồng)"))
+    state = models.CharField(_("state"), max_length=10, choices=FuneralState.choices, default=FuneralState.RECORDED)
+    area_path = models.CharField(max_length=255, editable=False, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("funeral support")
+        verbose_name_plural = _("funeral support")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payroll_funeral_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.organiser_name}: {self.amount}"
+
+    @property
+    def audit_area(self):
+        return self.beneficiary.commune
+
+
+# --- approval and same-month fixes (issue 10 part 3) ----------------------------------------------
+
+
+class PayrollApproval(models.Model):
+    """The approval of a cycle's payroll by a second person (not the preparer) confirmed with a
+    TOTP code. `content_hash` is the SHA-256 of the approved lines in a canonical order
+    (`approval.content_hash`): any file made from the payroll can be checked against it."""
+
+    cycle = models.OneToOneField(PaymentCycle, on_delete=models.PROTECT, related_name="approval")
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField()
+    lines = models.PositiveIntegerField()
+    total_amount = models.BigIntegerField()
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("payroll approval")
+        verbose_name_plural = _("payroll approvals")
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}: {self.content_hash[:12]}"
+
+
+class FixKind(models.TextChoices):
+    RESEND = "resend", _("Resend to a corrected account")
+    TO_CASH = "to_cash", _("Pay in cash this month")
+
+
+class FixState(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("line fix", "Awaiting approval")
+    APPROVED = "approved", pgettext_lazy("line fix", "Approved")
+    REJECTED = "rejected", pgettext_lazy("line fix", "Rejected")
+
+
+class LineFix(models.Model):
+    """A same-month fix of HOW an approved line is paid (resend to a corrected account, or pay
+    in cash), linked to the line and approved by a second person. The line's amount never
+    changes; amount corrections go into the next month."""
+
+    line = models.ForeignKey(PayrollLine, on_delete=models.PROTECT, related_name="fixes")
+    kind = models.CharField(_("fix"), max_length=10, choices=FixKind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    account = models.ForeignKey(
+        "payments.ReceivingAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("state"), max_length=10, choices=FixState.choices, default=FixState.REQUESTED)
+    area_path = models.CharField(max_length=255, editable=False, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment fix")
+        verbose_name_plural = _("payment fixes")
+        ordering = ["-requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["line"], condition=Q(state="requested"), name="payroll_linefix_one_pending"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="payroll_linefix_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.line_id})"
+
+
+# --- funding (issue 10 part 5) --------------------------------------------------------------------
+
+
+class FundingRequest(models.Model):
+    """The funding request (đề nghị tạm ứng) of an approved cycle: totals per channel plus the
+    expected fee, frozen from the approved payroll."""
+
+    cycle = models.OneToOneField(PaymentCycle, on_delete=models.PROTECT, related_name="funding_request")
+    number = models.CharField(_("number"), max_length=60, blank=True)
+    per_channel = models.JSONField(default=dict)
+    allowances_total = models.BigIntegerField(_("allowances (đồng)"))
+    fee_total = models.BigIntegerField(_("service fee (đồng)"))
+    total = models.BigIntegerField(_("total requested (đồng)"))
+    content_hash = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("funding request")
+        verbose_name_plural = _("funding requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total=F("allowances_total") + F("fee_total")), name="payroll_funding_total"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}: {self.total}"
+
+
+class Advance(models.Model):
+    """An advance received from the treasury (tạm ứng) for a cycle."""
+
+    cycle = models.ForeignKey(PaymentCycle, on_delete=models.PROTECT, related_name="advances")
+    amount = models.BigIntegerField(_("amount (đồng)"))
+    received_on = models.DateField(_("received on"))
+    reference = models.CharField(_("treasury reference"), max_length=60)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("advance")
+        verbose_name_plural = _("advances")
+        ordering = ["received_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "reference"], name="payroll_advance_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payroll_advance_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount}"
