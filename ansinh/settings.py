@@ -285,10 +285,11 @@ ANSINH_POPULATION_KEY = os.environ.get("ANSINH_POPULATION_KEY", "")
 ANSINH_POPULATION_TIMEOUT = float(os.environ.get("ANSINH_POPULATION_TIMEOUT", "10"))
 
 # Account opening with the provider (ansinh.openings, docs/account-opening.md): the bank that
-# opens the accounts (short code from the list of banks; the post office's partner) and whether
+# opens the accounts (short code from the list of banks; Nam A Bank, the bank of the 2023 An Giang
+# pilot that the demo and the seed data pay through) and whether
 # the sandbox provider may answer an exported batch ("sandbox": the demo and tests; "file": the
 # real provider's results files are imported by hand).
-ANSINH_OPENINGS_INSTITUTION = os.environ.get("ANSINH_OPENINGS_INSTITUTION", "LPB")
+ANSINH_OPENINGS_INSTITUTION = os.environ.get("ANSINH_OPENINGS_INSTITUTION", "NAB")
 ANSINH_OPENINGS_PROVIDER = os.environ.get("ANSINH_OPENINGS_PROVIDER", "sandbox")
 
 LOGGING = {

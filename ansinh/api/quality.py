@@ -1,6 +1,6 @@
 """Data-quality worklists over HTTP: the open items of the user's areas (CCCD and account numbers
 masked, no category) and their counts per kind. The items are as of the last refresh (the
-worklist page refreshes its commune, `refresh_worklists` the rest); filtered on a commune outside
+nightly `refresh_worklists`, or the worklist page's refresh button for one commune); filtered on a commune outside
 the user's areas, the answer is empty."""
 
 from __future__ import annotations

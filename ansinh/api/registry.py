@@ -20,7 +20,7 @@ from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
 from ansinh.core.text import phone_display
-from ansinh.payments.services import designate_payee, first_open_month
+from ansinh.payments.services import designate_payee
 from ansinh.registry import matching, queries, services
 from ansinh.registry.bulk import sensitive_codes
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
@@ -371,6 +371,12 @@ def create_decision(request, beneficiary_id: Id, payload: DecisionIn):
         to_village=to_village,
         categories=_categories(payload.categories) if payload.categories is not None else None,
         note=payload.note,
+        funeral={
+            "organiser_name": payload.organiser_name,
+            "organiser_cccd": payload.organiser_cccd,
+            "organiser_phone": payload.organiser_phone,
+            "relationship": payload.organiser_relationship,
+        },
     )
     return Status(201, _decision(decision, _hidden_codes(queries.sensitive_visible(request.auth)(b.area_path))))
 
@@ -416,8 +422,9 @@ def set_payee(request, beneficiary_id: Id, payload: PayeeIn):
         link = b.representations.filter(pk=payload.representation_id, ended_at__isnull=True).first()
         if link is None:
             raise ValidationError({"representation_id": _("This representative does not act for the beneficiary.")})
-    # from this month on, with its history (payments.designate_payee keeps the registry flag)
-    designate_payee(actor=request.auth, beneficiary=b, representation=link, from_month=first_open_month())
+    # from the month of the one payee rule (payments.services.payee_change_month), with its
+    # history (payments.designate_payee keeps the registry flag)
+    designate_payee(actor=request.auth, beneficiary=b, representation=link)
     full_cccd = queries.cccd_visible(request.auth)(b.area_path)
     visible = _person_visible(request)
     contact = contact_visible(request.auth)(b.area_path)

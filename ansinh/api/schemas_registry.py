@@ -151,6 +151,12 @@ class DecisionIn(Schema):
     to_village_id: Id | None = None
     categories: list[CategoryIn] | None = None
     note: str = text("", max_length=2000)
+    organiser_name: str = text(
+        "", max_length=150, description="A death: the person organising the funeral (receives the funeral support)."
+    )
+    organiser_cccd: str = text("", max_length=12)
+    organiser_phone: str = text("", max_length=20)
+    organiser_relationship: str = text("", max_length=60)
 
 
 class PayeeIn(Schema):

@@ -47,3 +47,19 @@ api.add_router("/", openings.router)
 from . import payroll  # noqa: E402
 
 api.add_router("/", payroll.router)
+
+from . import payroll_receivables  # noqa: E402
+
+api.add_router("/", payroll_receivables.router)
+
+from . import payroll_funding  # noqa: E402
+
+api.add_router("/", payroll_funding.router)
+
+from . import payroll_changes  # noqa: E402
+
+api.add_router("/", payroll_changes.router)
+
+from . import payroll_approval  # noqa: E402
+
+api.add_router("/", payroll_approval.router)

@@ -2,7 +2,8 @@
 is due through the gateway within the daily sending window, retry with backoff, follow
 deliveries.
 
-Any service of the system notifies a person with `queue(...)` inside its own transaction: when
+Any service of the system notifies a person with `queue(...)` (many people: `queue_many(...)`,
+one bulk insert per chunk) inside its own transaction: when
 that transaction rolls back, the row disappears and nothing was sent; when it commits, the
 message is handed to the background task (`tasks.send_notifications_task`). The command
 `send_notifications` (run by cron or the worker) sends whatever is still due, so nothing is lost
@@ -12,14 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from ansinh.audit.services import record
+from ansinh.audit.services import build_event, record_many
+from ansinh.core.bulk import insert_rows
 from ansinh.core.text import search_key
 from ansinh.registry.validation import can_receive_sms
 
@@ -38,20 +42,29 @@ class NotificationError(ValueError):
     """A message that cannot be built: unknown template, wrong or forbidden variables, too long."""
 
 
-def _check_variables(key: str, variables: dict) -> dict[str, str]:
-    expected = template(key).variables
-    given = set(variables)
-    if given != expected:
-        missing, extra = sorted(expected - given), sorted(given - expected)
-        raise NotificationError(f"template {key!r}: missing {missing}, not taken {extra}")
+CHUNK = 2000
+
+
+def _category_keys() -> set[str]:
+    """The category codes and names (accent-free), which no variable may be. One query."""
     from ansinh.policy.models import Category
 
-    categories = {
+    return {
         search_key(v)
         for code, vi, en in Category.objects.values_list("code", "name_vi", "name_en")
         for v in (code, vi, en)
         if v
     }
+
+
+def _check_variables(key: str, variables: dict, categories: set[str] | None = None) -> dict[str, str]:
+    expected = template(key).variables
+    given = set(variables)
+    if given != expected:
+        missing, extra = sorted(expected - given), sorted(given - expected)
+        raise NotificationError(f"template {key!r}: missing {missing}, not taken {extra}")
+    if categories is None:
+        categories = _category_keys()
     clean: dict[str, str] = {}
     for name, value in variables.items():
         if not isinstance(value, (str, int)) or isinstance(value, bool):
@@ -84,6 +97,21 @@ class Recipient:
     user: object | None = None
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for `queue_many` (the arguments of `queue`)."""
+
+    key: str
+    variables: dict
+    idempotency_key: str
+    area: Any = None  # an Area
+    phone: str = ""
+    beneficiary: Any = None  # at most one of these three
+    representative: Any = None
+    user: Any = None
+    channel: str = Channel.SMS
+
+
 def queue(
     *,
     actor,
@@ -99,67 +127,139 @@ def queue(
 ) -> Message:
     """Queue one message. The same `idempotency_key` again returns the row already queued (sent
     or not) and queues nothing. An SMS to a number that cannot receive one (none, a landline) is
-    stored as failed with the reason, never sent. Sent after the caller's transaction commits."""
+    stored as failed with the reason, never sent. Sent after the caller's transaction commits.
+    A message that cannot be built raises NotificationError. (`queue_many` of one message.)"""
+    spec = Outgoing(
+        key=key,
+        variables=variables,
+        idempotency_key=idempotency_key,
+        area=area,
+        phone=phone,
+        beneficiary=beneficiary,
+        representative=representative,
+        user=user,
+        channel=channel,
+    )
+    (result,) = queue_many(actor=actor, messages=[spec])
+    if isinstance(result, NotificationError):
+        raise result
+    return result
+
+
+def queue_many(*, actor, messages: Sequence[Outgoing]) -> list[Message | NotificationError]:
+    """Queue many messages with the rules of `queue`, in the caller's transaction; answers, in
+    the order given, each message's row (the one already queued for a known idempotency key,
+    also for a key given twice) or the NotificationError that refused it (the others are still
+    queued). Per chunk of `CHUNK`: one look-up of the keys, one insert of the rows, one insert of
+    their audit events; one hand-over to the worker after the commit. Give `area` (else it is
+    read from the person, one query each)."""
+    out: list[Message | NotificationError] = []
     with transaction.atomic():
-        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
-        person = beneficiary or representative
-        if not phone and person is not None:
-            phone = person.phone
-        if area is None and person is not None:
-            area = getattr(person, "village", None) or person.commune
-        clean = _check_variables(key, variables)
-        text = _render(key, clean)
-        msg = Message(
-            channel=channel,
-            phone=phone or "",
-            beneficiary=beneficiary,
-            representative=representative,
-            user=user,
-            area=area,
-            area_path=area.path if area is not None else "",
-            template_key=key,
-            variables=clean,
-            idempotency_key=idempotency_key,
-        )
-        if channel == Channel.SMS:
-            try:
-                sms = prepare(text, max_segments=settings.ANSINH_SMS_MAX_SEGMENTS)
-            except ValueError as exc:
-                raise NotificationError(str(exc)) from exc
-            msg.text, msg.encoding, msg.segments = sms.text, sms.encoding, sms.segments
-            if not can_receive_sms(msg.phone):
-                msg.status = MessageStatus.FAILED
-                msg.last_error = "no phone number" if not msg.phone else "not a mobile number (landline): no SMS"
-        else:
-            msg.text, msg.encoding, msg.segments = text, "", 0
-            msg.status = MessageStatus.DELIVERED  # shown in the application: nothing to send
-            msg.delivered_at = timezone.now()
+        categories = _category_keys()
+        queued: list[int] = []
+        for start in range(0, len(messages), CHUNK):
+            out += _queue_chunk(actor, messages[start : start + CHUNK], categories, queued)
+        if queued:
+            transaction.on_commit(lambda: _hand_to_worker(queued))
+    return out
+
+
+def _build(spec: Outgoing, categories: set[str]) -> Message:
+    """The unsaved row of one message, rendered and fitted (NotificationError if it cannot be)."""
+    phone, area = spec.phone, spec.area
+    person = spec.beneficiary or spec.representative
+    if not phone and person is not None:
+        phone = person.phone
+    if area is None and person is not None:
+        area = getattr(person, "village", None) or person.commune
+    clean = _check_variables(spec.key, spec.variables, categories)
+    text = _render(spec.key, clean)
+    msg = Message(
+        channel=spec.channel,
+        phone=phone or "",
+        beneficiary=spec.beneficiary,
+        representative=spec.representative,
+        user=spec.user,
+        area=area,
+        area_path=getattr(area, "path", "") or "",
+        template_key=spec.key,
+        variables=clean,
+        idempotency_key=spec.idempotency_key,
+    )
+    if spec.channel == Channel.SMS:
         try:
-            with transaction.atomic():  # a savepoint: a concurrent queue of the same key wins
-                msg.save()
+            sms = prepare(text, max_segments=settings.ANSINH_SMS_MAX_SEGMENTS)
+        except ValueError as exc:
+            raise NotificationError(str(exc)) from exc
+        msg.text, msg.encoding, msg.segments = sms.text, sms.encoding, sms.segments
+        if not can_receive_sms(msg.phone):
+            msg.status = MessageStatus.FAILED
+            msg.last_error = "no phone number" if not msg.phone else "not a mobile number (landline): no SMS"
+    else:
+        msg.text, msg.encoding, msg.segments = text, "", 0
+        msg.status = MessageStatus.DELIVERED  # shown in the application: nothing to send
+        msg.delivered_at = timezone.now()
+    return msg
+
+
+def _queue_chunk(
+    actor, chunk: Sequence[Outgoing], categories: set[str], queued: list[int]
+) -> list[Message | NotificationError]:
+    keys = [spec.idempotency_key for spec in chunk]
+    known = {m.idempotency_key: m for m in Message.objects.filter(idempotency_key__in=keys)}
+    fresh: dict[str, Message] = {}
+    answers: list[Message | NotificationError | str] = []  # a str: the key of a fresh row
+    for spec in chunk:
+        k = spec.idempotency_key
+        if k in known:
+            answers.append(known[k])
+        elif k in fresh:
+            answers.append(k)
+        else:
+            try:
+                fresh[k] = _build(spec, categories)
+            except NotificationError as exc:
+                answers.append(exc)
+            else:
+                answers.append(k)
+    if fresh:
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent queue of the same keys wins
+                insert_rows(Message, list(fresh.values()))
         except IntegrityError:
-            return Message.objects.get(idempotency_key=idempotency_key)
-        record(
-            actor=actor,
-            action="notifications.queued",
-            obj=msg,
-            area=area,
-            after={"template": key, "channel": channel, "status": msg.status},
+            for msg in fresh.values():  # ids may have been taken before the insert failed
+                msg.pk, msg._state.adding = None, True
+            winners = Message.objects.in_bulk(list(fresh), field_name="idempotency_key")
+            for k in winners:
+                fresh.pop(k)
+            with transaction.atomic():
+                insert_rows(Message, list(fresh.values()))
+            fresh.update(winners)
+            known.update(winners)
+        written = [m for k, m in fresh.items() if k not in known]
+        record_many(
+            [
+                build_event(
+                    actor=actor,
+                    action="notifications.queued",
+                    obj=msg,
+                    area=msg.area,
+                    after={"template": msg.template_key, "channel": msg.channel, "status": msg.status},
+                )
+                for msg in written
+            ]
         )
-        if msg.status == MessageStatus.QUEUED:
-            transaction.on_commit(lambda: _hand_to_worker(msg.pk))
-        return msg
+        queued += [msg.pk for msg in written if msg.status == MessageStatus.QUEUED]
+    return [fresh[a] if isinstance(a, str) else a for a in answers]
 
 
-def _hand_to_worker(message_id: int) -> None:
+def _hand_to_worker(message_ids: list[int]) -> None:
     from .tasks import send_notifications_task
 
     try:
-        send_notifications_task.enqueue(message_ids=[message_id])
+        send_notifications_task.enqueue(message_ids=message_ids)
     except Exception:  # the command picks it up later; a queued row is never lost
-        log.exception("could not enqueue the sending of notification %s", message_id)
+        log.exception("could not enqueue the sending of %s notifications", len(message_ids))
 
 
 # --- the sending window ----------------------------------------------------------------------

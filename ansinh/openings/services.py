@@ -46,9 +46,9 @@ class OpeningError(ValidationError):
 
 
 def default_institution() -> Institution:
-    """The bank that opens the accounts: ANSINH_OPENINGS_INSTITUTION (the post office's partner,
-    LPBank by default), else the first bank in use."""
-    code = getattr(settings, "ANSINH_OPENINGS_INSTITUTION", "LPB")
+    """The bank that opens the accounts: ANSINH_OPENINGS_INSTITUTION (Nam A Bank, NAB, by
+    default: the bank of the pilot the demo follows), else the first bank in use."""
+    code = getattr(settings, "ANSINH_OPENINGS_INSTITUTION", "NAB")
     found = Institution.objects.filter(code=code, active=True).first()
     if found is None:
         found = Institution.objects.filter(active=True, kind=InstitutionKind.BANK).order_by("name").first()
@@ -391,12 +391,6 @@ class ImportOutcome:
         }
 
 
-def _account_change_service():
-    """payments.services.request_account_change (the second-user approval of a switch to an
-    account), when the payments app provides it."""
-    return getattr(payment_services, "request_account_change", None)
-
-
 def _scoped_requests(actor, batch: OpeningBatch | None, commune: Area | None):
     qs = OpeningRequest.objects.all()
     if actor is not None:
@@ -514,9 +508,8 @@ def _check_rows(parsed: list[results_file.ResultRow], scoped, outcome: ImportOut
             if row.opened_on and row.opened_on > today:
                 err(row, results_file.COLUMN_LABELS["opened_on"], _("The opening date cannot be in the future."))
                 continue
-            kind = AccountKind.WALLET if req.institution.kind == InstitutionKind.WALLET else AccountKind.BANK
             try:
-                payment_services.check_number(institution=req.institution, kind=kind, number=row.account_number)
+                payment_services.check_number(institution=req.institution, kind=_kind(req), number=row.account_number)
             except ValidationError as exc:
                 err(row, results_file.COLUMN_LABELS["number"], " ".join(exc.messages))
                 continue
@@ -547,14 +540,40 @@ def _same_account(account: ReceivingAccount | None, number: str) -> bool:
     return account is not None and account.number_hash == crypto.number_hash(crypto.normalize_number(number))
 
 
+def _kind(req: OpeningRequest) -> str:
+    return AccountKind.WALLET if req.institution.kind == InstitutionKind.WALLET else AccountKind.BANK
+
+
 def _write(actor, checked: list, outcome: ImportOutcome) -> None:
     now = timezone.now()
-    change = _account_change_service()
-    for row, req, what in checked:
-        if what == "same":
-            outcome.unchanged += 1
-            continue
-        req = OpeningRequest.objects.select_for_update().get(pk=req.pk)
+    to_write = [(row, req) for row, req, what in checked if what != "same"]
+    outcome.unchanged += len(checked) - len(to_write)
+    locked = OpeningRequest.objects.select_for_update().in_bulk([req.pk for _row, req in to_write])
+    opened = [(row, req) for row, req in to_write if row.opened]
+    # the accounts of the whole file in one bulk write (payments.services.register_accounts)
+    try:
+        accounts = payment_services.register_accounts(
+            actor=actor,
+            accounts=[
+                payment_services.AccountInput(
+                    beneficiary=req.beneficiary,
+                    kind=_kind(req),
+                    institution=req.institution,
+                    number=row.account_number,
+                    holder_name=row.holder_name or req.full_name,
+                    holder_representation=req.representation,
+                    opened_on=row.opened_on or timezone.localdate(),
+                )
+                for row, req in opened
+            ],
+        )
+    except payment_services.AccountRowError as exc:  # e.g. the representative stopped acting since the export
+        line = opened[exc.index][0].line
+        raise _RowFailed(line, results_file.COLUMN_LABELS["number"], " ".join(exc.messages)) from exc
+    account_of = {req.pk: account for (_row, req), account in zip(opened, accounts, strict=True)}
+    for row, checked_req in to_write:
+        req = locked[checked_req.pk]
+        req.beneficiary, req.representation = checked_req.beneficiary, checked_req.representation
         area = req.beneficiary.audit_area
         if not row.opened:
             req.set_status(RequestStatus.REJECTED)
@@ -570,20 +589,7 @@ def _write(actor, checked: list, outcome: ImportOutcome) -> None:
             )
             outcome.rejected += 1
             continue
-        kind = AccountKind.WALLET if req.institution.kind == InstitutionKind.WALLET else AccountKind.BANK
-        try:
-            account = payment_services.register_account(
-                actor=actor,
-                beneficiary=req.beneficiary,
-                kind=kind,
-                institution=req.institution,
-                number=row.account_number,
-                holder_name=row.holder_name or req.full_name,
-                holder_representation=req.representation,
-                opened_on=row.opened_on or timezone.localdate(),
-            )
-        except ValidationError as exc:  # e.g. the representative stopped acting since the export
-            raise _RowFailed(row.line, results_file.COLUMN_LABELS["number"], " ".join(exc.messages)) from exc
+        account = account_of[req.pk]
         if not payment_services.activation_blockers(account):
             account = payment_services.activate_account(actor=actor, account=account)
             outcome.activated += 1
@@ -606,10 +612,10 @@ def _write(actor, checked: list, outcome: ImportOutcome) -> None:
             # a change of account that a second person approves (payments.approvals); one that
             # cannot be asked now (another change already waits) is left for the commune
             try:
-                if change is None:
-                    raise ValidationError("")
                 with transaction.atomic():
-                    change(actor=actor, beneficiary=req.beneficiary, account=account, from_month=None)
+                    payment_services.request_account_change(
+                        actor=actor, beneficiary=req.beneficiary, account=account, from_month=None
+                    )
                 outcome.switch_requested += 1
             except ValidationError:
                 outcome.switch_waiting += 1

@@ -50,7 +50,20 @@ class CashReason(models.TextChoices):
     NO_AUTHORISED = "no_authorised", _("Special case: no authorised person")
 
 
-class PaymentMethod(models.Model):
+class FromMonth(models.Model):
+    """A row of a history that takes effect from a month: never rewritten; cancelled
+    (`cancelled_at`) when a later change supersedes it before it takes effect."""
+
+    from_month = models.DateField(_("from month"))
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class PaymentMethod(FromMonth):
     """The payment method of a beneficiary from `from_month` until the next row's month."""
 
     beneficiary = models.ForeignKey("registry.Beneficiary", on_delete=models.PROTECT, related_name="payment_methods")
@@ -64,10 +77,6 @@ class PaymentMethod(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    from_month = models.DateField(_("from month"))
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["beneficiary", "-from_month", "-id"]
@@ -88,7 +97,7 @@ class PaymentMethod(models.Model):
         return f"{self.get_method_display()} ({self.from_month:%m/%Y})"
 
 
-class PayeeDesignation(models.Model):
+class PayeeDesignation(FromMonth):
     """Who receives the money from `from_month`: a representative, or (no representation) the
     beneficiary themself. The registry's `Representation.is_payee` marks the representative of
     the latest designation (services keep it in step)."""
@@ -97,10 +106,6 @@ class PayeeDesignation(models.Model):
     representation = models.ForeignKey(
         "registry.Representation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    from_month = models.DateField(_("from month"))
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["beneficiary", "-from_month", "-id"]

@@ -20,9 +20,10 @@ Months:
   them, including the months before the current one that a backdated start pays as arrears:
   the representative registered as payee with the beneficiary receives those too. (For an
   existing beneficiary months before the current one count as paid: `first_open_month`.)
-- an existing beneficiary: from the next month (`services.default_month`), the default of
-  `designate_payee`: the current month may be in a payroll already. An officer who must change
-  the current month uses `designate_payee` with that month.
+- an existing beneficiary: the one rule of every payee path, `services.payee_change_month`
+  (the default of `designate_payee`): from the next month once a payroll line exists for them
+  (the current month may be in a payroll already), else from the start month. An officer who
+  must change the current month uses `designate_payee` with that month.
 - a beneficiary whose payee is known only by the flag (registered before designations existed,
   the case `payee_on` falls back on): the history first gets that payee from the start month,
   so the months before the change keep the payee the flag named."""
@@ -88,27 +89,34 @@ def baseline(
 
 def record_payee_changes(*, actor, changes: Sequence[PayeeChange], audit: bool = True) -> list[PayeeDesignation]:
     """Record the designations of payee changes the registry has made (the flag is already
-    set), each from its month (module docstring): per chunk one query for the histories to
-    start, one UPDATE cancelling planned designations from the month of change on, one insert
-    and one insert of audit events. Must run in the caller's transaction."""
+    set), each from its month (module docstring): per chunk one query for the months
+    (`services.payee_change_months`), per month of change one query for the histories to start
+    and one UPDATE cancelling planned designations from that month on, one insert and one insert
+    of audit events. Must run in the caller's transaction."""
+    from .services import payee_change_months  # services imports this module
+
     out: list[PayeeDesignation] = []
-    month = next_month()
     created_by = actor if getattr(actor, "pk", None) else None
     now = timezone.now()
     for start in range(0, len(changes), CHUNK):
         chunk = changes[start : start + CHUNK]
         existing = [c for c in chunk if not c.new_beneficiary]
-        rows = baseline(actor=actor, beneficiaries=[(c.beneficiary, c.previous) for c in existing], month=month)
-        if existing:
+        months = payee_change_months([c.beneficiary for c in existing]) if existing else {}
+        by_month: dict[date, list[PayeeChange]] = {}
+        for c in existing:
+            by_month.setdefault(months[c.beneficiary.pk], []).append(c)
+        rows: list[PayeeDesignation] = []
+        for month, group in by_month.items():  # a handful of months: the next one, start months
+            rows += baseline(actor=actor, beneficiaries=[(c.beneficiary, c.previous) for c in group], month=month)
             PayeeDesignation.objects.filter(
-                beneficiary_id__in=[c.beneficiary.pk for c in existing],
+                beneficiary_id__in=[c.beneficiary.pk for c in group],
                 from_month__gte=month,
                 cancelled_at__isnull=True,
             ).update(cancelled_at=now)
         events = []
         for c in chunk:
             b = c.beneficiary
-            from_month = month_start(b.start_month) if c.new_beneficiary else month
+            from_month = month_start(b.start_month) if c.new_beneficiary else months[b.pk]
             row = PayeeDesignation(
                 beneficiary=b, representation=c.representation, from_month=from_month, created_by=created_by
             )

@@ -3,10 +3,13 @@ atomic, audited (account numbers appear in audit entries only masked).
 
 A change takes effect from a month (default: the next month) and never touches a month that
 may already be paid: until the payroll exists, every month before the current one counts as
-paid (`first_open_month`)."""
+paid (`first_open_month`). A change of payee follows one rule on every path
+(`payee_change_month`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -14,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ansinh.audit.services import record
+from ansinh.audit.services import build_event, record, record_many
+from ansinh.core.bulk import insert_rows
 from ansinh.policy.entitlement import month_start
 from ansinh.registry import services as registry_services
 from ansinh.registry.models import Beneficiary, Representation
@@ -43,6 +47,35 @@ def first_open_month(today: date | None = None) -> date:
 def default_month(today: date | None = None) -> date:
     current = first_open_month(today)
     return date(current.year + current.month // 12, current.month % 12 + 1, 1)
+
+
+def payee_change_months(beneficiaries, today: date | None = None) -> dict[int, date]:
+    """The month from which a change of payee takes effect, per beneficiary pk — the one rule of
+    the payee button and API, `designate_payee` without a month and the registry's writers
+    (`payees.record_payee_changes`): from the next month for a beneficiary already paid (a
+    payroll line exists: the current month may be in a payroll already); from the start month
+    for one whose start month is in the future or who has not been paid yet (nothing paid, so
+    every month from the start, arrears included, goes to the new payee). One query."""
+    # the payroll builds on payments: its model is imported here, never at module level
+    from ansinh.payroll.models import PayrollLine
+
+    current, following = first_open_month(today), default_month(today)
+    starts = {b.pk: month_start(b.start_month) for b in beneficiaries}
+    started = [pk for pk, start in starts.items() if start <= current]
+    paid: set[int] = set()
+    if started:
+        paid = set(
+            PayrollLine.objects.filter(beneficiary_id__in=started)
+            .order_by()
+            .values_list("beneficiary_id", flat=True)
+            .distinct()
+        )
+    return {pk: following if pk in paid else start for pk, start in starts.items()}
+
+
+def payee_change_month(beneficiary: Beneficiary, today: date | None = None) -> date:
+    """`payee_change_months` of one beneficiary."""
+    return payee_change_months([beneficiary], today)[beneficiary.pk]
 
 
 def _effective(from_month: date | None, field: str = "from_month") -> date:
@@ -167,10 +200,18 @@ def write_method(
 def designate_payee(
     *, actor, beneficiary: Beneficiary, representation: Representation | None, from_month: date | None = None
 ) -> PayeeDesignation:
-    """From `from_month`, `representation`'s representative (None: the beneficiary) receives the
-    money. The registry's current-payee flag follows the latest designation."""
+    """From `from_month` (default: `payee_change_month`), `representation`'s representative
+    (None: the beneficiary) receives the money. A month may be chosen from the current month on,
+    or from the start month for a beneficiary not paid yet. The registry's current-payee flag
+    follows the latest designation."""
     _lock(beneficiary)
-    month = _effective(from_month)
+    rule = payee_change_month(beneficiary)
+    if from_month is None:
+        month = rule
+    else:
+        month = month_start(from_month)
+        if month < min(rule, first_open_month()):
+            raise ValidationError({"from_month": _("A month that may already be paid cannot be changed.")})
     if representation is not None and (
         representation.beneficiary_id != beneficiary.pk or representation.ended_at is not None
     ):
@@ -230,6 +271,31 @@ def _holder_registered_name(beneficiary: Beneficiary, holder: Representation | N
     return holder.representative.full_name if holder else beneficiary.full_name
 
 
+@dataclass(frozen=True)
+class AccountInput:
+    """One account for `register_accounts` (the arguments of `register_account`)."""
+
+    beneficiary: Beneficiary
+    kind: str
+    institution: Institution
+    number: str
+    holder_name: str
+    holder_representation: Representation | None = None
+    opened_on: date | None = None
+
+
+class AccountRowError(ValidationError):
+    """A row of `register_accounts` that breaks a rule: `index` is its place in the list given."""
+
+    def __init__(self, index: int, error: ValidationError):
+        super().__init__(error.error_dict if hasattr(error, "error_dict") else error.error_list)
+        self.index = index
+
+
+ACCOUNT_CHUNK = 2000
+LIVE_ACCOUNT = (AccountStatus.PENDING, AccountStatus.ACTIVE)
+
+
 @transaction.atomic
 def register_account(
     *,
@@ -243,49 +309,103 @@ def register_account(
     opened_on: date | None = None,
 ) -> ReceivingAccount:
     """Record an account that is to receive for the beneficiary, pending verification; the
-    holder name is compared with the holder's registered name."""
-    _lock(beneficiary)
-    if kind not in AccountKind.values:
+    holder name is compared with the holder's registered name (`register_accounts` of one row:
+    one set of rules for the form, the API and the imports)."""
+    row = AccountInput(beneficiary, kind, institution, number, holder_name, holder_representation, opened_on)
+    try:
+        (account,) = register_accounts(actor=actor, accounts=[row])
+    except AccountRowError as exc:
+        raise ValidationError(exc.error_dict) from exc
+    return account
+
+
+def _checked_account(row: AccountInput, today: date) -> tuple[str, str]:
+    """(normalised number, holder name as the bank shows it) of a row, or a ValidationError."""
+    if row.kind not in AccountKind.values:
         raise ValidationError({"kind": _("Choose the type of account.")})
-    if not institution.active:
+    if not row.institution.active:
         raise ValidationError({"institution": _("This institution is no longer in use.")})
-    value = check_number(institution=institution, kind=kind, number=number)
-    if holder_representation is not None and (
-        holder_representation.beneficiary_id != beneficiary.pk or holder_representation.ended_at is not None
-    ):
+    value = check_number(institution=row.institution, kind=row.kind, number=row.number)
+    holder = row.holder_representation
+    if holder is not None and (holder.beneficiary_id != row.beneficiary.pk or holder.ended_at is not None):
         raise ValidationError({"holder_representation": _("This representative does not act for the beneficiary.")})
-    shown = names.bank_form(holder_name)
+    shown = names.bank_form(row.holder_name)
     if not shown:
         raise ValidationError({"holder_name": _("Enter the holder name as the bank shows it.")})
-    if opened_on and opened_on > timezone.localdate():
+    if row.opened_on and row.opened_on > today:
         raise ValidationError({"opened_on": _("The opening date cannot be in the future.")})
-    score = names.name_score(shown, _holder_registered_name(beneficiary, holder_representation))
-    account = ReceivingAccount.objects.create(
-        beneficiary=beneficiary,
-        holder_representation=holder_representation,
-        kind=kind,
-        institution=institution,
-        number_encrypted=crypto.encrypt(value),
-        number_hash=crypto.number_hash(value),
-        last4=value[-4:],
-        holder_name=shown,
-        name_score=score,
-        opened_on=opened_on,
-        created_by=actor,
+    return value, shown
+
+
+@transaction.atomic
+def register_accounts(*, actor, accounts: Sequence[AccountInput]) -> list[ReceivingAccount]:
+    """Record many accounts, pending verification, all or nothing: every row is checked first
+    (the number per institution, the holder, the holder name compared with the registered name;
+    an account already recorded for the beneficiary and not closed or rejected, or given twice,
+    is refused) and the first wrong row raises AccountRowError (its `index`). Numbers are
+    encrypted with the MultiFernet and hashed with the keyed hash in one pass; per chunk one
+    insert of the accounts and one of their audit events (numbers masked). The beneficiaries
+    are locked (one query)."""
+    today = timezone.localdate()
+    ids = sorted({row.beneficiary.pk for row in accounts})
+    list(Beneficiary.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    checked = []
+    for index, row in enumerate(accounts):
+        try:
+            checked.append(_checked_account(row, today))
+        except ValidationError as exc:
+            raise AccountRowError(index, exc) from exc
+    digests = crypto.hash_many([value for value, _shown in checked])
+    live = set(
+        ReceivingAccount.objects.filter(beneficiary_id__in=ids, number_hash__in=set(digests), status__in=LIVE_ACCOUNT)
+        .order_by()
+        .values_list("beneficiary_id", "number_hash")
     )
-    record(
-        actor=actor,
-        action="payments.account.registered",
-        obj=account,
-        area=beneficiary.audit_area,
-        after={
-            "institution": institution.code,
-            "number": account.masked_number,
-            "holder_name": shown,
-            "name_score": score,
-        },
-    )
-    return account
+    for index, (row, digest) in enumerate(zip(accounts, digests, strict=True)):
+        key = (row.beneficiary.pk, digest)
+        if key in live:
+            error = ValidationError({"number": _("This account is already recorded for the beneficiary.")})
+            raise AccountRowError(index, error)
+        live.add(key)
+    encrypted = crypto.encrypt_many([value for value, _shown in checked])
+    created_by = actor if getattr(actor, "pk", None) else None
+    out: list[ReceivingAccount] = []
+    for row, (value, shown), token, digest in zip(accounts, checked, encrypted, digests, strict=True):
+        out.append(
+            ReceivingAccount(
+                beneficiary=row.beneficiary,
+                holder_representation=row.holder_representation,
+                kind=row.kind,
+                institution=row.institution,
+                number_encrypted=token,
+                number_hash=digest,
+                last4=value[-4:],
+                holder_name=shown,
+                name_score=names.name_score(shown, _holder_registered_name(row.beneficiary, row.holder_representation)),
+                opened_on=row.opened_on,
+                created_by=created_by,
+            )
+        )
+    for start in range(0, len(out), ACCOUNT_CHUNK):
+        chunk = insert_rows(ReceivingAccount, out[start : start + ACCOUNT_CHUNK])
+        record_many(
+            [
+                build_event(
+                    actor=actor,
+                    action="payments.account.registered",
+                    obj=account,
+                    area=account.beneficiary.audit_area,
+                    after={
+                        "institution": account.institution.code,
+                        "number": account.masked_number,
+                        "holder_name": account.holder_name,
+                        "name_score": account.name_score,
+                    },
+                )
+                for account in chunk
+            ]
+        )
+    return out
 
 
 @transaction.atomic

@@ -376,6 +376,21 @@ class PayrollLine(models.Model):
     def __str__(self) -> str:
         return f"{self.get_line_type_display()} {self.amount}"
 
+    # An approved payroll is immutable (issue 10 part 3): refused here on every database, and on
+    # PostgreSQL also by a trigger (migration approved_lines_immutable). Bulk writes go through
+    # services that check `approval.assert_mutable` first.
+    def save(self, *args, **kwargs):
+        from .approval import assert_mutable
+
+        assert_mutable(self.cycle_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from .approval import assert_mutable
+
+        assert_mutable(self.cycle_id)
+        return super().delete(*args, **kwargs)
+
     @property
     def masked_account(self) -> str:
         return f"{self.account_institution} •••• {self.account_last4}" if self.account_last4 else ""

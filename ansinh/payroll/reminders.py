@@ -29,7 +29,7 @@ from ansinh.accounts.models import OrgUnit, RoleAssignment, User
 from ansinh.accounts.roles import ROLE_CAPABILITIES
 from ansinh.areas.models import Area
 from ansinh.notifications.models import Channel, Message
-from ansinh.notifications.services import NotificationError, queue
+from ansinh.notifications.services import NotificationError, Outgoing, queue_many
 from ansinh.registry.validation import can_receive_sms
 
 from .calendar import working_days_before
@@ -114,6 +114,7 @@ def send_cycle_reminders(*, today: date | None = None, actor=None) -> dict:
     units = OrgUnit.objects.in_bulk({item[1].unit_id for item in todo.values()})
     areas = Area.objects.in_bulk({item[1].area_id for item in todo.values()})
     counts = {"deadlines": len(deadlines), "before": 0, "overdue": 0, "already_sent": len(sent), "not_sent": 0}
+    messages = []
     with translation.override("vi"):
         for key, (when, d, user_id, channel, phone) in todo.items():
             unit = units[d.unit_id]
@@ -123,24 +124,23 @@ def send_cycle_reminders(*, today: date | None = None, actor=None) -> dict:
                 "month": f"{d.month:%m/%Y}",
                 "date": f"{d.due_date:%d/%m/%Y}",
             }
-            try:
-                _send(actor, when, variables, key, areas[d.area_id], users[user_id], channel, phone)
-            except NotificationError:  # a text too long for an SMS: the in-app notice still goes
-                counts["not_sent"] += 1
-                continue
+            messages.append(
+                Outgoing(
+                    key="payroll.deadline_missed" if when == "overdue" else "payroll.deadline_soon",
+                    variables=variables,
+                    idempotency_key=key,
+                    area=areas[d.area_id],
+                    user=users[user_id],
+                    phone=phone,
+                    channel=channel,
+                )
+            )
+    # one bulk insert per chunk (notifications.services.queue_many), not one queue per message
+    with transaction.atomic():
+        results = queue_many(actor=actor, messages=messages)
+    for (when, *_rest), result in zip(todo.values(), results, strict=True):
+        if isinstance(result, NotificationError):  # a text too long for an SMS: the in-app notice still goes
+            counts["not_sent"] += 1
+        else:
             counts[when] += 1
     return counts
-
-
-@transaction.atomic
-def _send(actor, when, variables, key, area, user, channel, phone) -> None:
-    queue(
-        actor=actor,
-        key="payroll.deadline_missed" if when == "overdue" else "payroll.deadline_soon",
-        variables=variables,
-        idempotency_key=key,
-        area=area,
-        user=user,
-        phone=phone,
-        channel=channel,
-    )

@@ -142,13 +142,14 @@ def _insert_deadlines(month: date, provinces: set[int]) -> int:
 
 
 @transaction.atomic
-def open_cycles(*, actor, month: date, area: Area | None = None) -> dict:
+def open_cycles(*, actor, month: date, area: Area | None = None, programmes: list[Programme] | None = None) -> dict:
     """Open the cycles of `month` (the month the allowance is for): one per approving unit
     (Responsibility APPROVE in force on the month's first day) and programme with monthly
     allowances, each with its deadlines from its province's calendar. Set-based (a few
     INSERT … SELECT statements whatever the number of units) and idempotent: a cycle or a
     deadline already there is left alone, and the unique constraints make concurrent runs safe.
-    With `area`, only the units responsible in that area (or for it)."""
+    With `area`, only the units responsible in that area (or for it); with `programmes`, only
+    those of them that have monthly allowances (default: every such programme)."""
     month = first_of_month(month)
     units: dict[int, Area] = {}
     shared: set[int] = set()
@@ -157,7 +158,10 @@ def open_cycles(*, actor, month: date, area: Area | None = None) -> dict:
             shared.add(resp.org_unit_id)  # one cycle per unit: it keeps its first (highest) area
             continue
         units[resp.org_unit_id] = resp.area
-    programmes = list(Programme.objects.filter(categories__kind=Kind.MONTHLY).distinct().order_by("code"))
+    monthly = Programme.objects.filter(categories__kind=Kind.MONTHLY)
+    if programmes is not None:
+        monthly = monthly.filter(pk__in=[p.pk for p in programmes])
+    programmes = list(monthly.distinct().order_by("code"))
     created = _insert_cycles(month, units, [p.pk for p in programmes])
     deadlines = _insert_deadlines(month, {province_id_of(where.path) for where in units.values()})
     total = PaymentCycle.objects.filter(month=month, approving_unit_id__in=list(units)).count() if units else 0
@@ -209,14 +213,6 @@ def _needs(what: Promise) -> Check:
 # What each step needs that later parts build (issue 10 parts 2, 3 and 5; transfer, cash and
 # settlement issues). Replace the entry when the data exists.
 NEEDS: dict[tuple[str, str], Promise] = {
-    (S.OPEN, S.CHANGES_SUBMITTED): gettext_lazy("the commune's monthly change list"),
-    (S.CHANGES_SUBMITTED, S.OPEN): gettext_lazy("the office's comments on the change list"),
-    (S.CHANGES_SUBMITTED, S.APPRAISED): gettext_lazy("the accepted change lists of the communes"),
-    (S.PAYROLL_GENERATED, S.APPRAISED): gettext_lazy("the draft payroll lines to withdraw"),
-    (S.PAYROLL_GENERATED, S.APPROVED): gettext_lazy(
-        "the payroll lines, the comparison with last month and a second person's TOTP approval"
-    ),
-    (S.APPROVED, S.FUNDED): gettext_lazy("the advance received from the treasury"),
     (S.FUNDED, S.SENT_TO_PROVIDER): gettext_lazy("the payment lists for the provider"),
     (S.SENT_TO_PROVIDER, S.PAYING): gettext_lazy("the provider's transfer results"),
     (S.PAYING, S.SETTLED): gettext_lazy("the provider's settlement"),
@@ -224,6 +220,32 @@ NEEDS: dict[tuple[str, str], Promise] = {
 }
 for (_source, _target), _what in NEEDS.items():
     register_check(_source, _target)(_needs(_what))
+
+
+# The change-list edges (issue 10 part 2): the rules live in `changelists`.
+@register_check(S.OPEN, S.CHANGES_SUBMITTED)
+def _change_lists_submitted(cycle: PaymentCycle) -> str | None:
+    """Every commune of the cycle has its list submitted, accepted or replaced by its last
+    accepted list (a commune that missed its deadline)."""
+    from .changelists import check_submitted
+
+    return check_submitted(cycle)
+
+
+@register_check(S.CHANGES_SUBMITTED, S.OPEN)
+def _change_list_returned(cycle: PaymentCycle) -> str | None:
+    """At least one commune's list was returned with the office's comments."""
+    from .changelists import check_returned
+
+    return check_returned(cycle)
+
+
+@register_check(S.CHANGES_SUBMITTED, S.APPRAISED)
+def _change_lists_accepted(cycle: PaymentCycle) -> str | None:
+    """Every commune's list accepted, or its last accepted list used (overdue recorded)."""
+    from .changelists import check_accepted
+
+    return check_accepted(cycle)
 
 
 @register_check(S.APPRAISED, S.PAYROLL_GENERATED)
@@ -234,6 +256,22 @@ def _payroll_generated(cycle: PaymentCycle) -> str | None:
 
     if not PayrollRun.objects.filter(cycle=cycle).exists():
         return _("Generate the payroll first (button “Generate the payroll”).")
+    return None
+
+
+@register_check(S.APPROVED, S.FUNDED)
+def _advances_cover_the_request(cycle: PaymentCycle) -> str | None:
+    """Funded: the funding request exists (`funding.make_funding_request`) and the advances
+    recorded from the treasury cover its total; otherwise the sentence names the shortfall."""
+    from .funding import advanced_total, shortfall_message
+    from .models import FundingRequest
+
+    funding = FundingRequest.objects.filter(cycle=cycle).first()
+    if funding is None:
+        return _("Make the funding request first (button “Make the funding request”).")
+    received = advanced_total(cycle)
+    if received < funding.total:
+        return shortfall_message(funding, received)
     return None
 
 

@@ -83,3 +83,15 @@ class WorklistItem(models.Model):
     @property
     def audit_area(self):
         return self.commune
+
+
+class WorklistRefresh(models.Model):
+    """When the worklists of an area (a commune from its page's refresh button, a province from
+    `refresh_worklists`) were last refreshed: the page shows it ("updated at")."""
+
+    area = models.OneToOneField("areas.Area", on_delete=models.CASCADE, related_name="+")
+    area_path = models.CharField(max_length=255, editable=False)  # the area's path (areas.copies)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.refreshed_at:%Y-%m-%d %H:%M}"

@@ -27,6 +27,7 @@ from django.db.models import (
     F,
     IntegerField,
     JSONField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -46,7 +47,7 @@ from ansinh.registry.models import Beneficiary, Representation, RepresentationKi
 from ansinh.registry.validation import cccd_rules
 from ansinh.verification.models import Outcome, VerificationResult
 
-from .models import Kind, WorklistItem
+from .models import Kind, WorklistItem, WorklistRefresh
 
 RECEIVING = (Status.ACTIVE, Status.SUSPENDED)
 # identity fields whose correction makes an earlier verification result stale
@@ -589,6 +590,10 @@ def refresh(*, area: Area | None = None, actor=None, today: date | None = None) 
                 o, c = _refresh_kind(kind, scope, now)
                 opened[kind] += o
                 closed[kind] += c
+            if scope_area is not None:
+                WorklistRefresh.objects.update_or_create(
+                    area=scope_area, defaults={"area_path": scope_area.path, "refreshed_at": timezone.now()}
+                )
     summary = {
         "area": area.code if area is not None else "",
         "opened": {k: v for k, v in opened.items() if v},
@@ -601,8 +606,15 @@ def refresh(*, area: Area | None = None, actor=None, today: date | None = None) 
     return summary
 
 
+def refreshed_at(area: Area):
+    """When the worklists of `area` were last brought up to date (its own refresh, or one of an
+    area above it, such as the nightly refresh of its province), or None."""
+    ids = [int(part) for part in area.path.strip("/").split("/") if part.isdigit()]
+    return WorklistRefresh.objects.filter(area_id__in=ids).aggregate(at=Max("refreshed_at"))["at"]
+
+
 def refresh_commune(*, commune: Area, actor=None) -> dict:
-    """The worklist page's refresh: one commune, cheap."""
+    """The worklist page's refresh button: one commune, cheap (a POST, never a page view)."""
     if commune.level not in (Level.COMMUNE, Level.VILLAGE):
         raise ValueError("refresh_commune takes a commune")
     return refresh(area=commune, actor=actor)

@@ -258,6 +258,7 @@ def record_decision(
     categories: list | None = None,
     backdating_reason: str = "",
     note: str = "",
+    funeral: dict | None = None,
 ) -> Decision:
     """Record a signed decision and apply it (policy-facts §1.6):
 
@@ -268,7 +269,10 @@ def record_decision(
       condition), whatever month the decision is signed in; the month of death is paid in full;
     - suspend and resume: from the month given, by default the month it is signed;
     - move: the old commune's half of a move — the allowance stops from the month after the
-      person moved; the new commune continues it from that month with `accept_move`."""
+      person moved; the new commune continues it from that month with `accept_move`.
+
+    A death may carry `funeral` (organiser_name, organiser_cccd, organiser_phone, relationship):
+    the one-off funeral support is recorded with it (`payroll.receivables.record_funeral_support`)."""
     b = Beneficiary.objects.select_for_update(of=("self",)).select_related("commune").get(pk=beneficiary.pk)
     today = timezone.localdate()
     f = Findings()
@@ -397,7 +401,33 @@ def record_decision(
         after=_snap(b),
         note=f"{decision.number} ({decision.effective_month:%m/%Y})",
     )
+    if (
+        kind == DecisionKind.STOP
+        and reason == StopReason.DIED
+        and funeral
+        and (funeral.get("organiser_name") or "").strip()
+    ):
+        _record_funeral(actor, b, death_date, funeral)
     return decision
+
+
+def _record_funeral(actor, b: Beneficiary, death_date, funeral: dict) -> None:
+    """The funeral support recorded with the death. payroll builds on the registry, so it is
+    imported here, when the registry writes (as `bulk` does with payments)."""
+    from ansinh.payroll.receivables import FuneralRefused, record_funeral_support
+
+    try:
+        record_funeral_support(
+            actor=actor,
+            beneficiary=b,
+            death_date=death_date,
+            organiser_name=funeral.get("organiser_name") or "",
+            organiser_cccd=funeral.get("organiser_cccd") or "",
+            organiser_phone=funeral.get("organiser_phone") or "",
+            relationship=funeral.get("relationship") or "",
+        )
+    except FuneralRefused as exc:
+        raise ValidationError({"organiser_name": [str(exc)]}) from exc
 
 
 def _apply_status(b: Beneficiary, new_status: str, decision: Decision) -> None:
@@ -536,8 +566,9 @@ def set_payee(*, actor, beneficiary: Beneficiary, representation: Representation
 @transaction.atomic
 def end_representation(*, actor, representation: Representation) -> None:
     """End a representation. When its representative was the payee, the beneficiary is paid
-    from the next month (recorded in the payee history, `payments.payees`; the current month
-    may be in a payroll already)."""
+    from the month of the payee rule (`payments.services.payee_change_month`: the next month
+    once paid, the current month may be in a payroll already), recorded in the payee history
+    (`payments.payees`)."""
     if representation.ended_at is None:
         was_payee = Representation.objects.filter(pk=representation.pk, is_payee=True).exists()
         representation.ended_at = timezone.now()

@@ -1220,9 +1220,6 @@ def _payroll(event: AuditEvent, look: Lookups) -> Entry:
             "amount": number(int(after.get("total_amount") or 0)),
         }
         text = _("%(actor)s generated the payroll for %(month)s: %(lines)s lines, %(amount)s đồng.") % values
-    elif event.action == "payroll.cycle.appraised_without_change_lists":
-        values |= {"month": month_text(str(after.get("month") or "")) or EMPTY}
-        text = _("%(actor)s marked the payment cycle for %(month)s appraised without change lists.") % values
     elif event.action == "payroll.calendar.changed":
         values |= {"area": look.area_name(event.area_id), "moved": number(int(after.get("deadlines_moved") or 0))}
         text = _("%(actor)s changed the payment calendar of %(area)s (%(moved)s due dates moved).") % values
@@ -1252,8 +1249,177 @@ def _payroll(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, text, note=note_text(event.note))
 
 
+def _change_list(event: AuditEvent, look: Lookups) -> Entry:
+    """A commune's monthly change list (ansinh.payroll.changelists)."""
+    before, after = event.before or {}, event.after or {}
+    data = after or before
+    values = {
+        "actor": look.actor(event),
+        "month": month_text(str(data.get("month") or "")) or EMPTY,
+        "commune": data.get("commune") or EMPTY,
+        "name": data.get("name") or EMPTY,
+        "amount": number(int(data.get("amount") or 0)),
+        "items": number(int(data.get("items") or 0)),
+        "lists": number(int(data.get("rebuilt") or 0)),
+    }
+    texts = {
+        "payroll.changelists.built": _(
+            "%(actor)s built the change lists for %(month)s: %(lists)s lists, %(items)s automatic changes."
+        ),
+        "payroll.changelist.item_added": _(
+            "%(actor)s added a manual adjustment of %(amount)s đồng for %(name)s to the change list of "
+            "%(commune)s for %(month)s."
+        ),
+        "payroll.changelist.item_removed": _(
+            "%(actor)s removed the manual adjustment of %(amount)s đồng for %(name)s from the change list of "
+            "%(commune)s for %(month)s."
+        ),
+        "payroll.changelist.submitted": _(
+            "%(actor)s submitted the change list of %(commune)s for %(month)s (%(items)s changes)."
+        ),
+        "payroll.changelist.accepted": _("%(actor)s accepted the change list of %(commune)s for %(month)s."),
+        "payroll.changelist.returned": _(
+            "%(actor)s returned the change list of %(commune)s for %(month)s with comments."
+        ),
+        "payroll.changelist.used_previous": _(
+            "%(actor)s used the last accepted list of %(commune)s for %(month)s: the commune missed its deadline."
+        ),
+    }
+    template = texts.get(event.action, texts["payroll.changelist.accepted"])
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
+def _payroll_approval(event: AuditEvent, look: Lookups) -> Entry:
+    """Approval of a payroll, a withdrawn draft, same-month payment fixes, provider lists."""
+    from ansinh.payroll.models import FixKind
+
+    before, after = event.before or {}, event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+        "lines": number(int(after.get("lines") or 0)),
+        "amount": number(int(after.get("total_amount") or 0)),
+    }
+    if event.action == "payroll.payroll.approved":
+        values |= {"hash": str(after.get("content_hash") or "")[:16] or EMPTY}
+        text = (
+            _(
+                "%(actor)s approved the payroll for %(month)s: %(lines)s lines, %(amount)s đồng "
+                "(content check code %(hash)s…)."
+            )
+            % values
+        )
+    elif event.action == "payroll.payroll.withdrawn":
+        values |= {"lines": number(int(before.get("lines") or 0))}
+        text = _("%(actor)s withdrew the draft payroll for %(month)s (%(lines)s lines deleted).") % values
+    elif event.action == "payroll.provider_list.exported":
+        values |= {"rows": number(int(after.get("rows") or 0)), "commune": after.get("commune") or EMPTY}
+        text = (
+            _("%(actor)s downloaded the provider lists for %(month)s (%(commune)s): %(rows)s rows, %(amount)s đồng.")
+            % values
+        )
+    else:  # payroll.fix.requested / approved / rejected
+        kind = after.get("kind")
+        values |= {
+            "name": after.get("beneficiary") or EMPTY,
+            "fix": str(FixKind(kind).label) if kind in FixKind.values else EMPTY,
+        }
+        texts = {
+            "payroll.fix.requested": _("%(actor)s asked for a payment fix for %(name)s (%(month)s): %(fix)s."),
+            "payroll.fix.approved": _("%(actor)s approved the payment fix for %(name)s (%(month)s): %(fix)s."),
+            "payroll.fix.rejected": _("%(actor)s rejected the payment fix for %(name)s (%(month)s): %(fix)s."),
+        }
+        text = texts.get(event.action, texts["payroll.fix.requested"]) % values
+    return _entry(event, text, note=note_text(event.note))
+
+
+def _payroll_funding(event: AuditEvent, look: Lookups) -> Entry:
+    """Funding of a payroll (request, its XLSX, advances) and the budget estimate's XLSX."""
+    after = event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+        "total": number(int(after.get("total") or 0)),
+    }
+    if event.action == "payroll.funding.requested":
+        values |= {"fee": number(int(after.get("fee_total") or 0))}
+        text = (
+            _("%(actor)s made the funding request for %(month)s: %(total)s đồng, of which fee %(fee)s đồng.") % values
+        )
+    elif event.action == "payroll.funding.exported":
+        text = _("%(actor)s downloaded the funding request for %(month)s (%(total)s đồng).") % values
+    elif event.action == "payroll.advance.recorded":
+        values |= {
+            "amount": number(int(after.get("amount") or 0)),
+            "reference": after.get("reference") or EMPTY,
+            "day": date_text(str(after.get("received_on") or "")),
+        }
+        text = _("%(actor)s recorded an advance of %(amount)s đồng for %(month)s (%(reference)s, %(day)s).") % values
+    else:  # payroll.budget.exported
+        values |= {"year": after.get("year") or EMPTY, "area": after.get("area") or EMPTY}
+        text = _("%(actor)s downloaded the budget estimate for %(year)s of %(area)s (%(total)s đồng).") % values
+    return _entry(event, text, note=note_text(event.note))
+
+
+def _payroll_receivable(event: AuditEvent, look: Lookups) -> Entry:
+    """Receivables (overpayments to recover), recoveries applied by a payroll, funeral support."""
+    before, after = event.before or {}, event.after or {}
+    data = after or before
+    values = {
+        "actor": look.actor(event),
+        "name": data.get("name") or EMPTY,
+        "debtor": data.get("debtor") or EMPTY,
+        "amount": number(int(data.get("amount") or 0)),
+        "outstanding": number(int(data.get("outstanding") or 0)),
+        "reference": data.get("reference") or EMPTY,
+        "day": date_text(str(data.get("date") or data.get("death_date") or "")),
+        "organiser": data.get("organiser") or EMPTY,
+        "recovered": number(int(data.get("recovered") or 0)),
+        "month": month_text(f"{data.get('month') or ''}-01") or EMPTY,
+    }
+    texts = {
+        "payroll.receivable.detected": _(
+            "The payroll found an overpayment of %(amount)s đồng for %(name)s, to recover from %(debtor)s."
+        ),
+        "payroll.receivable.withdrawn": _(
+            "A regenerated payroll withdrew the overpayment of %(amount)s đồng it had found for %(name)s."
+        ),
+        "payroll.receivable.recorded": _(
+            "%(actor)s recorded an overpayment of %(amount)s đồng for %(name)s, to recover from %(debtor)s."
+        ),
+        "payroll.receivable.recovered_from_payee": _(
+            "%(actor)s recorded %(amount)s đồng recovered from %(debtor)s for %(name)s (%(reference)s, %(day)s)."
+        ),
+        "payroll.receivable.write_off_requested": _(
+            "%(actor)s asked to write off %(outstanding)s đồng owed by %(debtor)s for %(name)s."
+        ),
+        "payroll.receivable.written_off": _(
+            "%(actor)s approved writing off %(outstanding)s đồng owed by %(debtor)s for %(name)s."
+        ),
+        "payroll.receivable.write_off_rejected": _("%(actor)s refused to write off what %(debtor)s owes for %(name)s."),
+        "payroll.recoveries.applied": _(
+            "The approved payroll for %(month)s recovered %(recovered)s đồng of overpayments."
+        ),
+        "payroll.funeral.recorded": _(
+            "%(actor)s recorded funeral support of %(amount)s đồng for %(name)s (died %(day)s), paid to %(organiser)s."
+        ),
+    }
+    template = texts.get(event.action, texts["payroll.receivable.recorded"])
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
 # One renderer per action family: the action itself first, then its prefixes, longest first.
 RENDERERS: dict[str, Renderer] = {
+    "payroll.receivable.": _payroll_receivable,
+    "payroll.recoveries.applied": _payroll_receivable,
+    "payroll.funeral.recorded": _payroll_receivable,
+    "payroll.funding.": _payroll_funding,
+    "payroll.advance.recorded": _payroll_funding,
+    "payroll.budget.exported": _payroll_funding,
+    "payroll.payroll.approved": _payroll_approval,
+    "payroll.payroll.withdrawn": _payroll_approval,
+    "payroll.provider_list.exported": _payroll_approval,
+    "payroll.fix.": _payroll_approval,
     "registry.beneficiary.created": _beneficiary_created,
     "registry.beneficiary.updated": _beneficiary_updated,
     "registry.decision.": _decision,
@@ -1265,7 +1431,8 @@ RENDERERS: dict[str, Renderer] = {
     "payroll.cycle.transitioned": _payroll,
     "payroll.calendar.changed": _payroll,
     "payroll.payroll.generated": _payroll,
-    "payroll.cycle.appraised_without_change_lists": _payroll,
+    "payroll.changelists.built": _change_list,
+    "payroll.changelist.": _change_list,
     "payroll.contract.created": _payroll,
     "notifications.": _notification,
     "openings.": _opening,

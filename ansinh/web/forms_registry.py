@@ -417,6 +417,11 @@ class DecisionForm(forms.Form):
         label=_("Reason for stopping"), required=False, choices=[("", _("— choose —")), *StopReason.choices]
     )
     death_date = date_field(_("Date of death"))
+    # a death: the person organising the funeral receives the one-off funeral support
+    organiser_name = forms.CharField(label=_("Person organising the funeral"), max_length=150, required=False)
+    organiser_cccd = forms.CharField(label=_("Their citizen ID (CCCD)"), max_length=12, required=False)
+    organiser_phone = forms.CharField(label=_("Their phone"), max_length=20, required=False)
+    organiser_relationship = forms.CharField(label=_("Relationship to the deceased"), max_length=60, required=False)
     event_date = date_field(
         _("Date of the event"),
         help_text=_("The date the person moved, stopped being eligible or their condition changed."),

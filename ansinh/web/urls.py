@@ -14,6 +14,10 @@ from .views import (
     orgs,
     payments,
     payroll,
+    payroll_approval,
+    payroll_changes,
+    payroll_funding,
+    payroll_receivables,
     quality,
     reform,
     registry,
@@ -92,13 +96,62 @@ verification_patterns = [
 reform_patterns = [path("villages/", reform.village_assignments, name="villages")]
 payroll_patterns = [
     path("cycles/", payroll.cycle_list, name="cycles"),
+    path("receivables/", payroll_receivables.receivable_list, name="receivables"),
+    path("receivables/<int:receivable_id>/", payroll_receivables.receivable_detail, name="receivable"),
+    path(
+        "receivables/<int:receivable_id>/recovered/", payroll_receivables.receivable_recover, name="receivable_recover"
+    ),
+    path(
+        "receivables/<int:receivable_id>/write-off/",
+        payroll_receivables.receivable_write_off,
+        name="receivable_write_off",
+    ),
+    path(
+        "receivables/<int:receivable_id>/write-off/approve/",
+        payroll_receivables.receivable_write_off_approve,
+        name="receivable_write_off_approve",
+    ),
+    path(
+        "receivables/<int:receivable_id>/write-off/reject/",
+        payroll_receivables.receivable_write_off_reject,
+        name="receivable_write_off_reject",
+    ),
     path("cycles/<int:pk>/", payroll.cycle_detail, name="cycle"),
     path("cycles/<int:pk>/transition/", payroll.cycle_transition, name="transition"),
     path("cycles/<int:pk>/generate/", payroll.cycle_generate, name="generate"),
+    # approval, withdrawing a draft, payment fixes, provider lists (views/payroll_approval.py)
+    path("cycles/<int:pk>/approve/", payroll_approval.approve, name="approve"),
+    path("cycles/<int:pk>/withdraw/", payroll_approval.withdraw, name="withdraw"),
+    path("cycles/<int:pk>/fixes/request/", payroll_approval.fix_request, name="fix_request"),
+    path("cycles/<int:pk>/fixes/decide/", payroll_approval.fix_decide, name="fix_decide"),
+    path("cycles/<int:pk>/provider-lists/", payroll_approval.provider_list, name="provider_list"),
+    path("cycles/<int:pk>/funding/", payroll_funding.funding_request_create, name="funding_request"),
+    path("cycles/<int:pk>/funding/xlsx/", payroll_funding.funding_request_xlsx, name="funding_xlsx"),
+    path("cycles/<int:pk>/advances/", payroll_funding.advance_create, name="advance"),
+    path("budget/", payroll_funding.budget_page, name="budget"),
     path("calendar/", payroll.calendar_edit, name="calendar"),
     path("contracts/", payroll.contract_list, name="contracts"),
     path("contracts/new/", payroll.contract_create, name="contract_create"),
     path("contracts/<int:pk>/", payroll.contract_detail, name="contract"),
+    # the communes' monthly change lists (views/payroll_changes.py)
+    path("changes/", payroll_changes.my_change_lists, name="change_lists"),
+    path("changes/<int:list_id>/", payroll_changes.change_list_detail, name="change_list"),
+    path("changes/<int:list_id>/rebuild/", payroll_changes.change_list_rebuild, name="change_list_rebuild"),
+    path("changes/<int:list_id>/submit/", payroll_changes.change_list_submit, name="change_list_submit"),
+    path("changes/<int:list_id>/items/", payroll_changes.change_list_add_item, name="change_list_add_item"),
+    path(
+        "changes/<int:list_id>/items/<int:item_id>/remove/",
+        payroll_changes.change_list_remove_item,
+        name="change_list_remove_item",
+    ),
+    path("changes/<int:list_id>/accept/", payroll_changes.change_list_accept, name="change_list_accept"),
+    path("changes/<int:list_id>/return/", payroll_changes.change_list_return, name="change_list_return"),
+    path(
+        "changes/<int:list_id>/use-previous/", payroll_changes.change_list_use_previous, name="change_list_use_previous"
+    ),
+    path("cycles/<int:pk>/changes/", payroll_changes.cycle_changes, name="cycle_changes"),
+    path("cycles/<int:pk>/changes/build/", payroll_changes.cycle_changes_build, name="cycle_changes_build"),
+    path("cycles/<int:pk>/changes/appraise/", payroll_changes.cycle_changes_appraise, name="cycle_changes_appraise"),
 ]
 account_patterns = [
     path("tokens/", account.tokens, name="tokens"),

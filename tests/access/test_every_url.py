@@ -104,6 +104,9 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "run_id": "run",
     "request_id": "opening_request",
     "batch_id": "opening_batch",
+    "list_id": "change_list",
+    "item_id": "change_item",
+    "receivable_id": "receivable",
 }
 # Query and body fields that name an object: filled with A's object to probe for leaks.
 REFERENCES = {
@@ -142,6 +145,8 @@ PLAIN_QUERY_PARAMS = {
     "state",
     "after",
     "limit",
+    "year",
+    "channel",
 }
 
 # Cases that fail today because of a defect being fixed elsewhere: (case id) → reason.
@@ -182,6 +187,9 @@ class Side:
     change: object = None  # a change to that account, awaiting approval
     cycle: object = None  # a payment cycle of the commune (its People's Committee approves)
     contract: object = None  # the commune's contract with the payment provider
+    change_list: object = None  # the commune's change list of that cycle (payroll.changelists)
+    change_item: object = None  # a manual adjustment on it
+    receivable: object = None  # an overpayment of the beneficiary to recover (payroll.receivables)
 
     def value(self, attr: str) -> int:
         return getattr(self, attr).pk
@@ -311,6 +319,33 @@ def _payment_cycle(side: Side, name: str, number: str):
     return PaymentCycle.objects.filter(approving_unit=unit).order_by("programme__code").first(), contract
 
 
+def _change_list(side: Side):
+    from ansinh.payroll import changelists
+    from ansinh.payroll.models import ChangeList
+
+    changelists.build_change_lists(actor=None, cycle=side.cycle)
+    cl = ChangeList.objects.get(cycle=side.cycle, commune=side.commune)
+    item = changelists.add_manual_item(
+        actor=side.officer, change_list=cl, beneficiary=side.beneficiary, amount=100_000, reason="Truy lĩnh kiểm tra"
+    )
+    return cl, item
+
+
+def _receivable(side: Side):
+    from ansinh.payroll.models import Receivable
+
+    b = side.beneficiary
+    return Receivable.objects.create(
+        beneficiary=b,
+        programme=side.cycle.programme,
+        debtor_name=b.full_name,
+        reason="manual",
+        amount=200_000,
+        area_path=b.area_path,
+        note="Kiểm tra",
+    )
+
+
 def _openings(side: Side) -> None:
     """An account-opening request of the side's beneficiary, confirmed and sent in a batch; in A
     also one for the representative, awaiting the commune."""
@@ -421,8 +456,11 @@ def _build_world() -> World:
         _openings(side)
     a.cycle, a.contract = _payment_cycle(a, ORG_NAME, CONTRACT_A)
     b.cycle, b.contract = _payment_cycle(b, "UBND Vĩnh Mỹ (kiểm tra)", "HĐ-B/2026")
-    # the worklist page refreshes its commune when opened: with the worklists refreshed here, a
-    # visit changes nothing (a refresh that finds nothing new writes nothing)
+    for side in (a, b):  # the commune's change list, with a manual adjustment
+        side.change_list, side.change_item = _change_list(side)
+        side.receivable = _receivable(side)
+    # the worklists as the nightly refresh_worklists leaves them (the page itself writes nothing;
+    # its refresh button is a POST)
     refresh_worklists()
     markers = {
         BEN_NAME: "A's beneficiary's name",

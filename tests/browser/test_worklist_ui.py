@@ -1,6 +1,7 @@
 """The worklist in a real browser: commune police verify the commune, the population register
 spells a name differently, the mismatch appears on the commune officer's worklist, the officer
-follows the link to the edit form, corrects the name, and the line is gone when they come back."""
+follows the link to the edit form, corrects the name, and the line is gone when they come back
+and update the list (opening the page writes nothing: the button or the nightly refresh does)."""
 
 from datetime import date
 
@@ -51,6 +52,8 @@ def misspelt(tree, officer_a):
 def test_officer_fixes_a_mismatch_from_the_worklist(page, login, live_server, officer_a, misspelt):
     login(page, officer_a)
     page.goto(f"{live_server.url}/worklists/")
+    page.get_by_role("button", name="Cập nhật danh sách ngay").click()  # opening the page writes nothing
+    page.wait_for_load_state()
     row = page.locator(f'tr[data-kind="identity_mismatch"][data-beneficiary="{misspelt.pk}"]')
     assert row.is_visible()
     assert "Trần Thị Lech" in row.inner_text()
@@ -61,6 +64,9 @@ def test_officer_fixes_a_mismatch_from_the_worklist(page, login, live_server, of
     page.wait_for_url(f"**/beneficiaries/{misspelt.pk}/")
 
     page.goto(f"{live_server.url}/worklists/")
+    page.get_by_role("button", name="Cập nhật danh sách ngay").click()
+    page.wait_for_load_state()
+    assert page.locator('[data-section="worklist-updated"] [data-state="refreshed"]').is_visible()
     assert page.locator(f'tr[data-kind="identity_mismatch"][data-beneficiary="{misspelt.pk}"]').count() == 0
     # the corrected identity waits for the next verification run
     assert page.locator(f'tr[data-kind="unverified"][data-beneficiary="{misspelt.pk}"]').is_visible()

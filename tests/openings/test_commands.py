@@ -27,7 +27,7 @@ def test_export_then_sandbox_then_import(tree, head_a, officer_a, make_person, t
     services.confirm_requests(actor=officer_a, requests=reqs)
     out = tmp_path / "gui.xlsx"
     summary, code = _run("export_account_openings", "--area", tree.a.code, "--out", str(out), "--user", "officer_a")
-    assert code == 0 and summary["count"] == 3 and summary["institution"] == "LPB" and out.exists()
+    assert code == 0 and summary["count"] == 3 and summary["institution"] == "NAB" and out.exists()
     # nothing left to export: a second run says so
     again, code = _run("export_account_openings", "--area", tree.a.code, "--out", str(tmp_path / "x.xlsx"))
     assert code == 1 and again["count"] == 0

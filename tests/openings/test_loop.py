@@ -20,7 +20,7 @@ from ansinh.openings import sandbox, services
 from ansinh.openings.models import OpeningBatch, OpeningRequest, OpeningResultImport, RequestStatus
 from ansinh.payments import crypto
 from ansinh.payments import services as payment_services
-from ansinh.payments.models import AccountStatus, ReceivingAccount
+from ansinh.payments.models import AccountChange, AccountStatus, ReceivingAccount
 
 from .conftest import results_csv, results_xlsx
 
@@ -48,7 +48,7 @@ def test_the_whole_loop_from_the_village_head_to_an_active_account(
     r1 = services.request_opening(actor=head_a, beneficiary=ann, switch_method=True)
     r2 = services.request_opening(actor=head_a, beneficiary=binh, representation=link, switch_method=False)
     assert r1.status == RequestStatus.REQUESTED and r1.requested_by == head_a
-    assert r1.institution.code == "LPB"  # the post office's partner bank
+    assert r1.institution.code == "NAB"  # the default bank, as in the demo
 
     assert services.confirm_requests(actor=officer_a, requests=[r1, r2]) == 2
     batch = services.export_batch(actor=officer_a, commune=tree.a)
@@ -94,14 +94,8 @@ def test_the_whole_loop_from_the_village_head_to_an_active_account(
     assert crypto.decrypt(account.number_encrypted) == "123456789012"
     assert r2.status == RequestStatus.REJECTED and r2.reject_reason == "Số CCCD không khớp"
 
-    change = getattr(payment_services, "request_account_change", None)
-    if change is None:
-        assert outcome.switch_waiting == 1  # the payments app does not offer the switch yet
-    else:
-        assert outcome.switch_requested == 1
-        from ansinh.payments.models import AccountChange  # noqa: PLC0415
-
-        assert AccountChange.objects.filter(beneficiary=ann, account=account).exists()
+    assert outcome.switch_requested == 1
+    assert AccountChange.objects.filter(beneficiary=ann, account=account).exists()
 
 
 def test_a_weak_holder_name_leaves_the_account_pending_for_a_person(head_a, officer_a, make_person):
@@ -425,3 +419,53 @@ def test_the_list_reads_a_bounded_number_of_queries(head_a, officer_a, make_pers
     for name in ("Lê Thị Bé", "Trần Thị Cúc", "Phạm Thị Dung", "Hồ Thị Em"):
         services.request_opening(actor=head_a, beneficiary=make_person(name))
     assert queries_for_list() == one
+
+
+def test_the_default_opening_bank_is_the_demo_bank(settings, monkeypatch):
+    """The seed and the demo pay through Nam A Bank: a deployment that sets nothing opens there."""
+    import importlib  # noqa: PLC0415
+
+    from ansinh import settings as project_settings  # noqa: PLC0415
+
+    monkeypatch.delenv("ANSINH_OPENINGS_INSTITUTION", raising=False)
+    assert importlib.reload(project_settings).ANSINH_OPENINGS_INSTITUTION == "NAB"
+    del settings.ANSINH_OPENINGS_INSTITUTION
+    assert services.default_institution().code == "NAB"
+
+
+def test_the_results_import_registers_its_accounts_in_one_bulk_call(head_a, officer_a, make_person, monkeypatch):
+    people = [make_person(name) for name in ("Nguyễn Thị Ánh", "Lê Văn Bình", "Trần Thị Cúc")]
+    reqs, batch = _exported(head_a, officer_a, people, switch=False)
+    calls = []
+    bulk = payment_services.register_accounts
+
+    def spy(**kwargs):
+        calls.append(len(kwargs["accounts"]))
+        return bulk(**kwargs)
+
+    def one_by_one(**kwargs):
+        raise AssertionError("the import registers its accounts in bulk")
+
+    monkeypatch.setattr(payment_services, "register_accounts", spy)
+    monkeypatch.setattr(payment_services, "register_account", one_by_one)
+    today = timezone.localdate().strftime("%d/%m/%Y")
+    content = results_xlsx(
+        [
+            {
+                "code": r.code,
+                "holder_name": p.full_name,
+                "result": "Đã mở",
+                "number": f"12345678900{i}",
+                "opened_on": today,
+            }
+            for i, (r, p) in enumerate(zip(reqs, people, strict=True))
+        ]
+    )
+    outcome = services.import_results(actor=officer_a, content=content, file_name="kq.xlsx", batch=batch)
+    assert outcome.ok, outcome.errors
+    assert outcome.opened == 3 and calls == [3]
+    assert sorted(crypto.decrypt(a.number_encrypted) for a in ReceivingAccount.objects.all()) == [
+        "123456789000",
+        "123456789001",
+        "123456789002",
+    ]

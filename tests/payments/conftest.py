@@ -48,3 +48,30 @@ def guardian(beneficiary, officer_a):
 @pytest.fixture
 def agribank(db):
     return Institution.objects.get(code="VBA")
+
+
+def mark_paid(b, month: date | None = None) -> None:
+    """A payroll line for `b` (a month of a commune committee's cycle): the beneficiary has been
+    paid through the system, so a payee change waits for the next month."""
+    from ansinh.accounts.models import OrgKind
+    from ansinh.accounts.services import create_org_unit
+    from ansinh.payroll.models import PaymentCycle, PayrollLine
+    from ansinh.policy.models import Programme
+
+    unit = create_org_unit(actor=None, kind=OrgKind.COMMUNE_COMMITTEE, name=f"UBND {b.pk}", area=b.commune)
+    cycle = PaymentCycle.objects.create(
+        approving_unit=unit,
+        programme=Programme.objects.order_by("pk").first(),
+        month=month or b.start_month,
+        area=b.commune,
+        area_path=b.commune.path,
+    )
+    PayrollLine.objects.create(
+        cycle=cycle,
+        beneficiary=b,
+        amount=500_000,
+        payee_name=b.full_name,
+        channel="pay_point",
+        area_path=b.area_path,
+        commune=b.commune,
+    )

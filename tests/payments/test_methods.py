@@ -9,7 +9,7 @@ from ansinh.payments import queries, services
 from ansinh.payments.models import PaymentMethod
 from ansinh.registry.models import Representation
 
-from .conftest import add_month
+from .conftest import add_month, mark_paid
 from .test_approval import code, enrolled
 
 
@@ -54,6 +54,7 @@ def test_default_month_is_the_next_month(beneficiary, officer_a):
 
 
 def test_a_month_that_may_be_paid_is_never_rewritten(beneficiary, officer_a):
+    mark_paid(beneficiary)
     past = add_month(services.first_open_month(), -1)
     with pytest.raises(ValidationError) as exc:
         services.set_payment_method(
@@ -90,6 +91,7 @@ def test_cash_needs_a_reason_and_account_needs_an_account(beneficiary, officer_a
 
 
 def test_payee_history_and_the_registry_flag_follow_the_designations(beneficiary, guardian, officer_a):
+    mark_paid(beneficiary)  # paid already: a change waits for the next month
     m0 = services.first_open_month()
     m1 = add_month(m0, 1)
     assert queries.payee_on([beneficiary.pk], m0) == {beneficiary.pk: None}
@@ -119,12 +121,13 @@ def test_method_on_is_one_query_for_many_beneficiaries(beneficiary, officer_a, d
     assert list(answer) == [beneficiary.pk]
 
 
-def test_make_payee_on_the_registry_page_records_a_designation_from_this_month(
+def test_make_payee_on_the_registry_page_records_a_designation_from_the_next_month(
     beneficiary, guardian, officer_a, client_for
 ):
+    mark_paid(beneficiary)
     r = client_for(officer_a).post(f"/beneficiaries/{beneficiary.pk}/payee/", {"representation": guardian.pk})
     assert r.status_code == 302
-    m0 = services.first_open_month()
-    assert queries.payee_on([beneficiary.pk], m0)[beneficiary.pk] == guardian
-    assert [(d.from_month, d.representation_id) for d in queries.payee_history(beneficiary)] == [(m0, guardian.pk)]
+    m1 = services.default_month()
+    assert queries.payee_on([beneficiary.pk], m1)[beneficiary.pk] == guardian
+    assert [(d.from_month, d.representation_id) for d in queries.payee_history(beneficiary)] == [(m1, guardian.pk)]
     assert Representation.objects.get(pk=guardian.pk).is_payee

@@ -4,7 +4,8 @@ knows the payee of every month — not only the forms of the payments app.
 
 - a new beneficiary (form, API, import, demo): from the beneficiary's start month;
 - a change on an existing beneficiary (a representative added as payee, an import update, an
-  ended representation): from the next month, as `designate_payee` by default."""
+  ended representation): from the next month once the beneficiary has been paid, as
+  `designate_payee` by default (`services.payee_change_month`; tests/payments/test_payee_month.py)."""
 
 from datetime import date
 
@@ -22,7 +23,7 @@ from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput,
 from ansinh.registry.models import Beneficiary, Representation
 from tests.factories import cccd_for, import_row, import_xlsx
 
-from .conftest import add_month
+from .conftest import add_month, mark_paid
 
 
 def designations(b):
@@ -77,6 +78,7 @@ def test_an_import_update_that_makes_a_representative_the_payee_designates_from_
     apply_plan(actor=officer_a, plan=check_file(path, commune=tree.a), commune=tree.a)
     b = Beneficiary.objects.get()
     assert designations(b) == []  # nobody but the beneficiary is paid: nothing to record
+    mark_paid(b)
     path = import_xlsx([payee_row()], tmp_path / "b.xlsx")
     apply_plan(actor=officer_a, plan=check_file(path, commune=tree.a), commune=tree.a)
     link = Representation.objects.get(beneficiary=b)
@@ -109,6 +111,7 @@ def test_api_create_with_a_payee_records_the_designation(tree, policy, officer_a
 
 
 def test_adding_a_payee_representative_to_an_existing_beneficiary_designates_from_next_month(beneficiary, officer_a):
+    mark_paid(beneficiary)
     link = registry_services.add_representation(
         actor=officer_a,
         beneficiary=beneficiary,
@@ -122,6 +125,7 @@ def test_adding_a_payee_representative_to_an_existing_beneficiary_designates_fro
 
 
 def test_ending_the_payee_representation_pays_the_beneficiary_from_next_month(beneficiary, guardian, officer_a):
+    mark_paid(beneficiary)
     m0 = services.first_open_month()
     services.designate_payee(actor=officer_a, beneficiary=beneficiary, representation=guardian, from_month=m0)
     registry_services.end_representation(actor=officer_a, representation=Representation.objects.get(pk=guardian.pk))
@@ -139,6 +143,7 @@ def test_a_payee_known_only_by_the_registry_flag_keeps_the_months_before_a_chang
     """Data registered before designations existed: the flag's payee becomes the start of the
     history, so that the months before the change still pay them."""
     Representation.objects.filter(pk=guardian.pk).update(is_payee=True)  # as before designations
+    mark_paid(beneficiary)
     m0, m1 = services.first_open_month(), services.default_month()
     services.designate_payee(actor=officer_a, beneficiary=beneficiary, representation=None)
     assert designations(beneficiary) == [(beneficiary.start_month, guardian.pk), (m1, None)]
@@ -148,6 +153,7 @@ def test_a_payee_known_only_by_the_registry_flag_keeps_the_months_before_a_chang
 
 def test_a_new_payee_replacing_a_flag_only_payee_keeps_the_history(beneficiary, guardian, officer_a):
     Representation.objects.filter(pk=guardian.pk).update(is_payee=True)
+    mark_paid(beneficiary)
     link = registry_services.add_representation(
         actor=officer_a,
         beneficiary=beneficiary,

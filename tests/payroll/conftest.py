@@ -49,3 +49,18 @@ def provider_a(tree):
 
 
 MONTH = date(2026, 2, 1)  # Tết 2026: 16–20 February
+
+
+def appraise(cycle, actor=None):
+    """Bring an open cycle to "appraised" the way the office does (test helper shared by the
+    payroll tests): build the communes' change lists, submit them (actor None: a system run),
+    accept them (as `actor`, None for a system run), appraise."""
+    from ansinh.payroll import changelists
+    from ansinh.payroll.models import ChangeList, ChangeListState
+
+    changelists.build_change_lists(actor=None, cycle=cycle)
+    for cl in ChangeList.objects.filter(cycle=cycle, state__in=changelists.EDITABLE, used_previous=False):
+        changelists.submit(actor=None, change_list=cl)
+    for cl in ChangeList.objects.filter(cycle=cycle, state=ChangeListState.SUBMITTED):
+        changelists.accept(actor=actor, change_list=cl)
+    return changelists.appraise(actor=actor, cycle=cycle)

@@ -16,15 +16,15 @@ from ansinh.audit.models import AuditEvent
 from ansinh.payments.models import Institution, PayeeDesignation, PaymentMethod, ReceivingAccount
 from ansinh.payroll.generation import (
     PayrollRefused,
-    appraise_without_change_lists,
     compare_with_previous,
     generate_payroll,
 )
-from ansinh.payroll.models import Channel, CycleState, PaymentCycle, PayrollLine, PayrollRun
+from ansinh.payroll.models import ChangeItem, Channel, CycleState, PaymentCycle, PayrollLine, PayrollRun
 from ansinh.payroll.services import open_cycles, transition
 from ansinh.policy.entitlement import Claim, age_in_years, monthly_entitlement
 from ansinh.policy.models import Category
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Representation, Representative
+from tests.payroll.conftest import appraise
 
 M1 = date(2026, 3, 1)
 M2 = date(2026, 4, 1)
@@ -50,7 +50,7 @@ def cycle_for(tree, month, area=None, code="D20.5.5.c") -> PaymentCycle:
     open_cycles(actor=None, month=month, area=area or tree.a)
     programme_id = Category.objects.get(code=code).programme_id
     cycle = PaymentCycle.objects.get(month=month, area=area or tree.a, programme_id=programme_id)
-    return appraise_without_change_lists(actor=None, cycle=cycle, reason="test: change lists not built yet")
+    return appraise(cycle)
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def test_generation_needs_the_role_and_an_appraised_cycle(world, preparer_a, app
 
     with pytest.raises(TransitionForbidden):
         generate_payroll(actor=approver_a, cycle=cycle)
-    appraise_without_change_lists(actor=preparer_a, cycle=cycle, reason="test")
+    appraise(cycle, actor=preparer_a)
     with pytest.raises(TransitionRefused):  # the plain step refuses: the lines do not exist yet
         transition(actor=preparer_a, cycle=cycle, to_state=CycleState.PAYROLL_GENERATED)
     generate_payroll(actor=preparer_a, cycle=cycle)
@@ -189,6 +189,7 @@ def test_the_sum_of_the_lines_is_the_summary(world, people):
     PayrollLine.objects.all().delete()
     PayrollRun.objects.all().delete()
     PaymentMethod.objects.all().delete()
+    ChangeItem.objects.all().delete()
     BeneficiaryCategory.objects.all().delete()
     Beneficiary.objects.all().delete()
     PaymentCycle.objects.filter(month=M1).update(state=CycleState.APPRAISED)

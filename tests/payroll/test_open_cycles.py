@@ -49,6 +49,19 @@ def test_an_area_limits_the_units(world):
     assert set(PaymentCycle.objects.values_list("approving_unit", flat=True)) == {world.unit_a.pk}
 
 
+def test_programmes_limit_the_cycles_to_those_with_monthly_allowances(world):
+    btxh = Programme.objects.get(code="BTXH")
+    one_off_only = Programme.objects.exclude(categories__kind=Kind.MONTHLY).first()
+    wanted = [btxh] + ([one_off_only] if one_off_only else [])
+    summary = open_cycles(actor=None, month=MONTH, programmes=wanted)
+    assert summary["programmes"] == ["BTXH"] and summary["cycles_created"] == 2
+    assert set(PaymentCycle.objects.values_list("programme__code", flat=True)) == {"BTXH"}
+    assert CycleDeadline.objects.count() == 5 * 2
+    # the others can be opened later; the BTXH cycles are left alone
+    rest = open_cycles(actor=None, month=MONTH)
+    assert rest["cycles_created"] == 2 * (_programmes() - 1)
+
+
 def test_a_responsibility_not_in_force_that_month_opens_nothing(world, tree):
     office = create_org_unit(actor=None, kind=OrgKind.APPROVING_OFFICE, name="Phòng LĐTBXH", area=tree.district)
     assign_responsibility(

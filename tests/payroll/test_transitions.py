@@ -42,6 +42,11 @@ def test_every_edge_has_a_button_label_and_a_check_until_its_part_exists():
     assert set(STEP_LABELS) == edges
     # no step pretends: each refuses until its data exists, or has its real checks
     real = {(S.APPRAISED, S.PAYROLL_GENERATED)}  # the payroll lines (part 3, generation.py)
+    real.add((S.APPROVED, S.FUNDED))  # the funding request and the advances (part 5, funding.py)
+    # approval with a TOTP code and withdrawing a draft (part 3, approval.py)
+    real |= {(S.PAYROLL_GENERATED, S.APPROVED), (S.PAYROLL_GENERATED, S.APPRAISED)}
+    # the communes' change lists (part 2, changelists.py)
+    real |= {(S.OPEN, S.CHANGES_SUBMITTED), (S.CHANGES_SUBMITTED, S.OPEN), (S.CHANGES_SUBMITTED, S.APPRAISED)}
     assert set(services.NEEDS) == edges - real
     assert all(services.CHECKS.get(edge) for edge in edges)
 

@@ -1,5 +1,6 @@
 """The worklist page, the dashboard's counts and the API: scoped to the user's communes, CCCDs
-masked, each item linked to its fix; fixing the problem removes the line on the next visit."""
+masked, each item linked to its fix; fixing the problem removes the line at the next refresh
+(the page's refresh button, or the nightly `refresh_worklists`): opening the page writes nothing."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def problems(tree, make):
     mismatch = make("Trần Thị Lệch", verified=False)
     verify(mismatch, Outcome.MISMATCH, mismatched_fields=["birth_date"])
     in_b = make("Hồ Văn Bê", commune=tree.b, method=False)
+    refresh()  # the nightly refresh_worklists
     return {"no_method": no_method, "mismatch": mismatch, "in_b": in_b}
 
 
@@ -51,13 +53,40 @@ def test_a_province_monitor_sees_cccds_masked(tree, problems, viewer_a, client_f
     assert b.cccd not in text and b.masked_cccd in text  # … a province monitor may not
 
 
-def test_fixing_removes_the_line_on_the_next_visit(tree, problems, officer_a, client_for):
+def test_fixing_removes_the_line_at_the_refresh(tree, problems, officer_a, client_for):
     client = client_for(officer_a)
     b = problems["no_method"]
     url = reverse("worklists") + "?kind=no_method"
     assert f'data-beneficiary="{b.pk}"' in client.get(url).content.decode()
     payments.set_payment_method(actor=officer_a, beneficiary=b, method="pay_point", cash_reason="choice")
+    response = client.post(url, {"refresh": tree.a.pk})
+    assert response.status_code == 302 and response["Location"].endswith(url)
     assert f'data-beneficiary="{b.pk}"' not in client.get(url).content.decode()
+
+
+def test_opening_the_page_writes_nothing_and_says_when_the_list_was_updated(
+    tree, make, officer_a, client_for, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ansinh.quality.models import WorklistItem
+
+    b = make("Phan Văn Mới", method=False)
+    client = client_for(officer_a)
+    with CaptureQueriesContext(connection) as ctx:
+        text = client.get(reverse("worklists")).content.decode()
+    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "CREATE")]
+    assert not [w for w in writes if "quality" in w or "TEMPORARY" in w.upper()]
+    assert b.full_name not in text and 'data-state="never-refreshed"' in text
+    assert not WorklistItem.objects.exists()
+    client.post(reverse("worklists"), {"refresh": tree.a.pk})
+    text = client.get(reverse("worklists")).content.decode()
+    assert b.full_name in text and 'data-state="refreshed"' in text
+
+
+def test_a_read_only_user_cannot_refresh(tree, problems, viewer_a, client_for):
+    assert client_for(viewer_a).post(reverse("worklists"), {"refresh": tree.a.pk}).status_code == 403
 
 
 def test_filters_by_kind_and_village(tree, problems, officer_a, client_for):

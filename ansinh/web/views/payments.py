@@ -82,7 +82,8 @@ def payee_change(request, pk: int):
     initial = {"from_month": services.default_month()}
     method_form = PaymentMethodForm(beneficiary=b, initial=initial)
     if request.method != "POST":
-        return _change_page(request, b, method_form, PayeeForm(beneficiary=b, initial=initial))
+        payee_initial = {"from_month": services.payee_change_month(b)}
+        return _change_page(request, b, method_form, PayeeForm(beneficiary=b, initial=payee_initial))
     form = PayeeForm(request.POST, beneficiary=b)
     if form.is_valid():
         d = form.cleaned_data

@@ -65,6 +65,14 @@ STEP_LABELS = {
 
 # Generating the payroll is its own button (it writes the lines, then takes the step).
 GENERATE_STEP = (CycleState.APPRAISED, CycleState.PAYROLL_GENERATED)
+# Approving (with a TOTP code) and withdrawing a draft have their own forms (views/payroll_approval.py);
+# the advance form records the treasury's advance and takes the step when it covers the request
+# (views/payroll_funding.py).
+OWN_FORMS = (
+    (CycleState.PAYROLL_GENERATED, CycleState.APPROVED),
+    (CycleState.PAYROLL_GENERATED, CycleState.APPRAISED),
+    (CycleState.APPROVED, CycleState.FUNDED),
+)
 
 
 def _reader(request) -> None:
@@ -111,7 +119,7 @@ def cycle_detail(request, pk: int):
     steps = [
         {"to": to, "label": STEP_LABELS.get((cycle.state, to), CycleState(to).label)}
         for to in TRANSITIONS.get(cycle.state, {})
-        if may_move(request.user, cycle, to) and (cycle.state, to) != GENERATE_STEP
+        if may_move(request.user, cycle, to) and (cycle.state, to) not in (GENERATE_STEP, *OWN_FORMS)
     ]
     run = PayrollRun.objects.filter(cycle=cycle).first()
     page = paginate(request, PayrollLine.objects.filter(cycle=cycle).select_related("beneficiary").order_by("pk"))

@@ -1,27 +1,29 @@
 """The data-quality worklist of a commune: the open items per kind, then each item with the
 person (CCCD masked unless the user may see it), what is wrong and a link to the page that fixes
-it. Opening a commune's worklist refreshes it first (one commune: a few set-based statements), so
-an item fixed a moment ago is gone when the officer comes back."""
+it. Opening the page writes nothing: the lists are brought up to date by the nightly
+`refresh_worklists` and, for one commune, by the page's refresh button (a POST; a few set-based
+statements), and the page says when its commune was last updated."""
 
 from __future__ import annotations
 
 from datetime import date
 from urllib.parse import urlencode
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
 from ansinh.quality import queries
 from ansinh.quality.models import Kind, WorklistItem
-from ansinh.quality.services import max_per_account, refresh_commune
+from ansinh.quality.services import max_per_account, refresh_commune, refreshed_at
 from ansinh.registry.queries import cccd_visible
 from ansinh.verification.models import VerificationResult
 
@@ -143,15 +145,29 @@ def _fix(item: WorklistItem, results: dict[int, VerificationResult]) -> tuple[st
     return "", reverse("registry:list") + "?" + urlencode({"q": b.full_name}), _("Find the records")
 
 
-@require_GET
+def _refresh(request, communes: QuerySet[Area]):
+    """The refresh button: one commune the user may edit the registry of, then back to the page."""
+    if not access.has_cap(request.user, Cap.REGISTRY_EDIT):  # read-only roles
+        raise PermissionDenied
+    raw = request.POST.get("refresh", "")
+    if not raw.isdigit():
+        raise Http404
+    commune = get_object_or_404(communes, pk=int(raw))
+    if not access.can_in_area(request.user, Cap.REGISTRY_EDIT, commune):
+        raise PermissionDenied
+    refresh_commune(commune=commune, actor=request.user)
+    return redirect(request.get_full_path())
+
+
+@require_http_methods(["GET", "POST"])
 @cap_required(Cap.QUALITY_VIEW)
 def worklist(request):
     user = request.user
     communes = queries.communes_for(user)
+    if request.method == "POST":
+        return _refresh(request, communes)
     commune = _commune(request, communes)
     village = _village(request, user, commune)
-    if commune is not None:
-        refresh_commune(commune=commune, actor=user)
     items = queries.open_items_for(user)
     if commune is not None:
         items = items.filter(area_path__startswith=commune.path)
@@ -186,6 +202,8 @@ def worklist(request):
         if commune
         else [],
         "village": village,
+        "updated_at": refreshed_at(commune) if commune is not None else None,
+        "can_refresh": commune is not None and access.can_in_area(user, Cap.REGISTRY_EDIT, commune),
         "kind": kind,
         "kinds": Kind.choices,
         "counts": [(k, kind_labels[k], n) for k, n in counts.items()],

@@ -26,7 +26,7 @@ from ansinh.audit.services import history
 from ansinh.core.errors import InvalidTransition
 from ansinh.core.money import format_vnd
 from ansinh.core.text import phone_display
-from ansinh.payments.services import designate_payee, first_open_month
+from ansinh.payments.services import designate_payee
 from ansinh.policy.entitlement import Claim, monthly_entitlement
 from ansinh.policy.models import Category
 from ansinh.registry import exports, matching, privacy, queries, services
@@ -456,6 +456,12 @@ def decision_create(request, pk: int):
                     to_commune=d["to_commune"] if d["kind"] == DecisionKind.MOVE else None,
                     categories=cats.category_inputs() if d["kind"] == DecisionKind.ADJUST else None,
                     note=d["note"],
+                    funeral={
+                        "organiser_name": d["organiser_name"],
+                        "organiser_cccd": d["organiser_cccd"],
+                        "organiser_phone": d["organiser_phone"],
+                        "relationship": d["organiser_relationship"],
+                    },
                 )
             except ValidationError as exc:
                 _apply_errors(form, _error_dict(exc), category_errors)
@@ -608,8 +614,9 @@ def payee_set(request, pk: int):
         link = get_object_or_404(
             b.representations.filter(ended_at__isnull=True).select_related("representative"), pk=int(raw)
         )
-    # from this month on, with its history (payments.designate_payee keeps the registry flag)
-    designate_payee(actor=request.user, beneficiary=b, representation=link, from_month=first_open_month())
+    # from the month of the one payee rule (payments.services.payee_change_month), with its
+    # history (payments.designate_payee keeps the registry flag)
+    designate_payee(actor=request.user, beneficiary=b, representation=link)
     name = link.representative.full_name if link else b.full_name
     messages.success(request, _("%(name)s now receives the money.") % {"name": name})
     return redirect(reverse("registry:detail", args=[b.pk]) + "#representatives")

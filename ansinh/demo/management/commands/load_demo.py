@@ -82,7 +82,7 @@ class Command(BaseCommand):
         load_demo_payments()  # payment methods, receiving accounts, deliberate problems (idempotent)
         load_demo_account_changes()  # account changes awaiting the approver's TOTP code
         load_demo_openings()  # account-opening requests in flight and one answered batch
-        load_demo_cycles()  # provider contracts and this month's payment cycles
+        load_demo_cycles()  # provider contracts, the cycles of the 2023 pilot and of the last three months, this month
         load_demo_worklists()  # data-quality worklists of the demo communes, after everything above
         self.stdout.write(
             _("Demo registry: %(created)s beneficiaries created (%(seconds)s s in total).")

@@ -1,4 +1,4 @@
-"""python manage.py generate_payroll --period YYYY-MM --area CODE [--without-change-lists REASON]
+"""python manage.py generate_payroll --period YYYY-MM --area CODE
 
 (Re)generates the draft payroll of every cycle of that month in the area (or the cycle whose
 area contains it) and prints a JSON summary: lines, total_amount, counts and amounts per channel
@@ -6,17 +6,18 @@ and line type, fee_total (expected, under the contract in force), and each cycle
 a draft is replaced, never duplicated; a cycle past "payroll generated" is left alone and listed
 under "skipped".
 
---without-change-lists REASON: STOP-GAP until the change lists exist (issue 10 part 2): a cycle
-still open for changes is first moved to "appraised" by `appraise_without_change_lists`, audited
-with the reason."""
+A cycle still open for changes (or with its changes submitted) is skipped with the reason: its
+communes' change lists must be accepted and the cycle appraised first (`build_change_lists`,
+the change-list pages or API)."""
 
 import json
 
 from django.core.management.base import BaseCommand
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from ansinh.core.errors import DomainError
-from ansinh.payroll.generation import GENERATABLE, appraise_without_change_lists, generate_payroll
+from ansinh.payroll.generation import GENERATABLE, generate_payroll
 from ansinh.payroll.models import Channel, CycleState, LineType, PaymentCycle
 
 from .open_cycles import area_by_code, parse_period
@@ -28,9 +29,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--period", required=True, help="YYYY-MM: the month the allowance is for")
         parser.add_argument("--area", required=True, help="official code of a province, district or commune")
-        parser.add_argument("--without-change-lists", default="", metavar="REASON")
 
-    def handle(self, *args, period: str, area: str, without_change_lists: str = "", **options):
+    def handle(self, *args, period: str, area: str, **options):
         month = parse_period(period)
         where = area_by_code(area, month)
         cycles = list(
@@ -52,8 +52,10 @@ class Command(BaseCommand):
         }
         for cycle in cycles:
             try:
-                if without_change_lists and cycle.state in (CycleState.OPEN, CycleState.CHANGES_SUBMITTED):
-                    cycle = appraise_without_change_lists(actor=None, cycle=cycle, reason=without_change_lists)
+                if cycle.state in (CycleState.OPEN, CycleState.CHANGES_SUBMITTED):
+                    reason = _("The communes' change lists must be accepted and the cycle appraised first.")
+                    out["skipped"].append({"cycle": cycle.pk, "state": cycle.state, "reason": reason})
+                    continue
                 if cycle.state not in GENERATABLE:
                     out["skipped"].append({"cycle": cycle.pk, "state": cycle.state})
                     continue
