@@ -14,6 +14,7 @@ from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Level, ReformRun
 from ansinh.demo import organisations
 from ansinh.demo import registry as demo_registry
+from ansinh.demo.management.commands import load_demo as load_demo_command
 from ansinh.registry.models import Beneficiary
 from tests.factories import cccd_for
 
@@ -21,6 +22,8 @@ from tests.factories import cccd_for
 @pytest.fixture
 def demo(db, monkeypatch):
     monkeypatch.setattr(demo_registry, "DEMO_TARGETS", {"884": 6, "890": 4})
+    # the payment cycles' history is not this test's subject (tests/payroll/test_demo.py)
+    monkeypatch.setattr(load_demo_command, "load_demo_cycles", lambda: {})
     call_command("load_demo", "--quiet-logins", stdout=StringIO())
 
 

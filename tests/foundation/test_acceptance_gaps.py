@@ -25,6 +25,7 @@ from ansinh.accounts.roles import Role
 from ansinh.accounts.services import responsible_unit
 from ansinh.areas.models import Area, Level, Tree
 from ansinh.audit.models import AuditEvent
+from ansinh.demo.management.commands import load_demo as load_demo_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -278,6 +279,8 @@ def test_load_demo_quiet_logins_prints_no_password(monkeypatch):
     from ansinh.demo import registry as demo_registry
 
     monkeypatch.setattr(demo_registry, "DEMO_TARGETS", {"884": 1, "890": 1})
+    # the payment cycles' history is not this test's subject (tests/payroll/test_demo.py)
+    monkeypatch.setattr(load_demo_command, "load_demo_cycles", lambda: {})
     out = run_command("load_demo", "--quiet-logins")
     assert organisations.DEMO_PASSWORD not in out
     assert User.objects.filter(username="quantri", is_staff=True).exists()

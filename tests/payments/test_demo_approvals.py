@@ -47,6 +47,7 @@ def demo(db, monkeypatch):
     monkeypatch.setattr(load_demo_command, "load_demo_account_changes", lambda: {})
     # the small demo's openings would give everyone in the commune an account
     monkeypatch.setattr(load_demo_command, "load_demo_openings", lambda: {})
+    monkeypatch.setattr(load_demo_command, "load_demo_cycles", lambda: {})  # tests/payroll/test_demo.py
     call_command("load_demo", "--quiet-logins", stdout=StringIO())
 
 

@@ -23,6 +23,7 @@ def demo(db, monkeypatch):
     monkeypatch.setattr(demo_registry, "DEMO_TARGETS", {"884": 400, "890": 400})
     # the shares are the pilot's (2023): the accounts the demo's opening batch adds later are not
     monkeypatch.setattr(load_demo_command, "load_demo_openings", lambda: {})
+    monkeypatch.setattr(load_demo_command, "load_demo_cycles", lambda: {})  # tests/payroll/test_demo.py
     monkeypatch.setattr(load_demo_command, "load_demo_account_changes", lambda: {})
     call_command("load_demo", "--quiet-logins", stdout=StringIO())
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from ansinh.demo import registry as demo_registry
+from ansinh.demo.management.commands import load_demo as load_demo_command
 from ansinh.registry.models import Beneficiary, Representative
 from ansinh.verification.demo import load_demo_verification
 from ansinh.verification.models import SyntheticResident, VerificationResult, VerificationRun
@@ -14,6 +15,8 @@ from ansinh.verification.models import SyntheticResident, VerificationResult, Ve
 @pytest.fixture
 def demo(db, monkeypatch):
     monkeypatch.setattr(demo_registry, "DEMO_TARGETS", {"884": 6, "890": 4})
+    # the payment cycles' history is not this test's subject (tests/payroll/test_demo.py)
+    monkeypatch.setattr(load_demo_command, "load_demo_cycles", lambda: {})
     call_command("load_demo", "--quiet-logins", stdout=StringIO())
 
 
