@@ -671,16 +671,24 @@ def _write_recoveries(cycle: PaymentCycle, stats: dict) -> None:
     positive_lines = PayrollLine.objects.filter(
         cycle=cycle, line_type__in=[LineType.REGULAR, LineType.ARREARS], amount__gt=0
     )
-    # the open receivables are few: each is probed on the lines' (cycle, beneficiary) index, never
-    # the cycle's million lines hashed
-    receivables = list(
+    # the open receivables of the cycle's people are few: read them first, then look their lines up
+    # by beneficiary (the lines' index), never the cycle's million new lines hashed (their
+    # statistics are not yet known in this transaction)
+    candidates = list(
         Receivable.objects.filter(programme_id=cycle.programme_id, state=ReceivableState.OPEN)
-        .filter(Exists(positive_lines.filter(beneficiary_id=OuterRef("beneficiary_id"))))
+        .filter(beneficiary_in_cycle_q(cycle, "beneficiary__"))
         .order_by("beneficiary_id", "created_at", "id")
     )
+    wanted = sorted({r.beneficiary_id for r in candidates})
+    with_lines: set[int] = set()
+    for i in range(0, len(wanted), CHUNK):
+        with_lines.update(
+            positive_lines.filter(beneficiary_id__in=wanted[i : i + CHUNK]).values_list("beneficiary_id", flat=True)
+        )
+    receivables = [r for r in candidates if r.beneficiary_id in with_lines]
     if not receivables:
         return
-    ids = sorted({r.beneficiary_id for r in receivables})
+    ids = sorted(with_lines)
     positive = dict(
         positive_lines.filter(beneficiary_id__in=ids)
         .values_list("beneficiary_id")

@@ -119,7 +119,9 @@ def _people_sql(cycle: PaymentCycle, skip_communes: list[int], scope: SqlScope |
     """One row per beneficiary paid for the cycle's month (same rules as `_beneficiaries`; the
     cycle's area as `scope.sql_scope` says): id, the signature of the programme's claims in
     force (any order), the age in whole years on the 1st of the month (`age_in_years`: a
-    birthday on the 1st counts as passed)."""
+    birthday on the 1st counts as passed), and what the line carries from the record (name, the
+    path and commune the cycle attributes the person to), so that the lines' INSERT does not
+    read the registry a second time."""
     month = cycle.month
     scope = scope or sql_scope(cycle)
     claim = "pc.code || %s || bc.condition || %s || CAST(bc.units AS TEXT) || %s || bc.fixed_key"
@@ -148,7 +150,8 @@ def _people_sql(cycle: PaymentCycle, skip_communes: list[int], scope: SqlScope |
     skip = f"AND {scope.commune} NOT IN ({', '.join(['%s'] * len(skip_communes))}) " if skip_communes else ""
     sql = (
         f"SELECT b.id AS bid, s.sig AS sig, {month.year} - {born[0]} - (CASE WHEN {born[1]} > %s THEN 1 ELSE 0 END) "  # noqa: S608
-        f"AS age FROM {_t(Beneficiary)} b {scope.join} JOIN ({signatures}) s ON s.bid = b.id "
+        f"AS age, b.full_name AS full_name, {scope.path} AS area_path, {scope.commune} AS commune_id "
+        f"FROM {_t(Beneficiary)} b {scope.join} JOIN ({signatures}) s ON s.bid = b.id "
         f"WHERE {scope.where} AND b.start_month <= %s AND b.status <> %s "
         f"AND (b.end_month IS NULL OR b.end_month >= %s) {skip}"
     )
@@ -260,13 +263,12 @@ def _regular_lines(cycle: PaymentCycle, skip_communes: list[int], stats: dict, *
             [Method.ACCOUNT, Channel.ACCOUNT, Method.PAY_POINT, Channel.PAY_POINT, Method.HOME, Channel.HOME],
         )
         select = (
-            f"SELECT b.id AS beneficiary_id, a.amount AS amount, y.representation_id AS representation_id, "  # noqa: S608
-            f"COALESCE(y.payee_name, b.full_name) AS payee_name, {channel[0]} AS channel, "
+            f"SELECT p.bid AS beneficiary_id, a.amount AS amount, y.representation_id AS representation_id, "  # noqa: S608
+            f"COALESCE(y.payee_name, p.full_name) AS payee_name, {channel[0]} AS channel, "
             "m.account_id AS account_id, COALESCE(m.institution, '') AS account_institution, "
             "COALESCE(m.last4, '') AS account_last4, COALESCE(m.holder, '') AS account_holder, "
-            f"{scope.path} AS area_path, {scope.commune} AS commune_id, a.basis AS basis "
+            "p.area_path AS area_path, p.commune_id AS commune_id, a.basis AS basis "
             f"FROM {_PEOPLE} p JOIN {_AMOUNTS} a ON a.sig = p.sig AND a.age = p.age "
-            f"JOIN {_t(Beneficiary)} b ON b.id = p.bid {scope.join} "
             f"LEFT JOIN {_METHODS} m ON m.bid = p.bid LEFT JOIN {_PAYEES} y ON y.bid = p.bid"
         )
         select_params = [*channel[1], Channel.PAY_POINT]
