@@ -99,7 +99,7 @@ class Command(BaseCommand):
         for login in logins:
             self.stdout.write(f"  {login.username.ljust(width)}  {login.role} — {login.area}")
         self.stdout.write(
-            _("Authenticator (TOTP) key of %(user)s, to approve account changes: %(key)s")
+            _("Authenticator (TOTP) key of %(user)s, to approve account changes and payrolls: %(key)s")
             % {"user": "lanhdao.phong", "key": DEMO_TOTP_SECRET}
         )
         self.stdout.write("")
