@@ -71,6 +71,16 @@ def verify(user, token: str) -> bool:
     return any(device.verify_token(token) for device in _devices(user, confirmed=True))
 
 
+def require_code(user, token: str, *, enrol_first: str) -> None:
+    """The second factor of an approval: a ValidationError on `token` when the user has no
+    confirmed device (`enrol_first` says what the enrolment is for) or the code is not a current,
+    unused one. Call it outside the approval's transaction (see the module's note on throttling)."""
+    if not has_device(user):
+        raise ValidationError({"token": enrol_first})
+    if not verify(user, token):
+        raise ValidationError({"token": _("This code is not valid or was already used. Wait for the next code.")})
+
+
 def start_enrolment(*, actor, token: str = "") -> TOTPDevice:
     """A new unconfirmed device for `actor` (replacing an earlier unconfirmed one). With a
     confirmed device already, a current code of it is needed (re-enrolment)."""

@@ -135,12 +135,9 @@ def approve_account_changes(*, actor, changes: list[AccountChange], token: str) 
             problems.append(f"{change.beneficiary.full_name} ({change.account}): {reason}")
     if problems:
         raise ValidationError(problems)
-    if not otp.has_device(actor):
-        raise ValidationError(
-            {"token": _("Enrol an authenticator app (your account page) before approving account changes.")}
-        )
-    if not otp.verify(actor, token):
-        raise ValidationError({"token": _("This code is not valid or was already used. Wait for the next code.")})
+    otp.require_code(
+        actor, token, enrol_first=_("Enrol an authenticator app (your account page) before approving account changes.")
+    )
     with transaction.atomic():
         for change in rows:
             _approve(actor, change)

@@ -32,6 +32,7 @@ from ansinh.audit.services import record
 from ansinh.core.money import format_vnd
 from ansinh.policy.entitlement import Claim, PolicyMonth, age_in_years
 from ansinh.policy.models import Category
+from ansinh.registry.rules import add_months
 
 from .models import (
     STATE_ORDER,
@@ -71,11 +72,6 @@ def parse_month_key(key: str) -> date | None:
         return date(year, month, 1)
     except (ValueError, TypeError):
         return None
-
-
-def _add_months(month: date, n: int) -> date:
-    y, m = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return date(y, m + 1, 1)
 
 
 def _province_id(path: str) -> int:
@@ -763,7 +759,7 @@ def _write_funeral(cycle: PaymentCycle, stats: dict) -> None:
             in_area,
             state=FuneralState.RECORDED,
             category_code__in=_funeral_category_codes(cycle.programme_id),
-            death_date__lt=_add_months(cycle.month, 1),
+            death_date__lt=add_months(cycle.month, 1),
         )
         .exclude(pk__in=on_other_draft.values("funeral_id"))
         .select_related("beneficiary")

@@ -179,12 +179,9 @@ def approve_payroll(*, actor, cycle: PaymentCycle, token: str) -> PayrollApprova
     blockers = approval_blockers(actor, cycle)
     if blockers:
         raise ApprovalRefused(" ".join(blockers))
-    if not otp.has_device(actor):
-        raise ValidationError(
-            {"token": _("Enrol an authenticator app (your account page) before approving the payroll.")}
-        )
-    if not otp.verify(actor, token):
-        raise ValidationError({"token": _("This code is not valid or was already used. Wait for the next code.")})
+    otp.require_code(
+        actor, token, enrol_first=_("Enrol an authenticator app (your account page) before approving the payroll.")
+    )
     return _approve(actor, cycle)
 
 

@@ -48,6 +48,7 @@ from .funding import format_number
 from .generation import receiving_q
 from .models import ContractPurpose, PaymentCalendar, ProviderContract, first_of_month
 from .services import province_id_of
+from .sheets import signature_block
 
 QUARTERS = ((1, 2, 3), (4, 5, 6), (7, 8, 9), (10, 11, 12))
 
@@ -408,20 +409,7 @@ def budget_xlsx(estimate: dict, *, unit_name: str = "", out=None) -> bytes:
                 put((i, r["area_name"], *(format_number(r[k]) for k in keys)))
         put(("", _("TOTAL"), *(format_number(estimate["totals"][k]) for k in keys)), bold)
         row += 2
-        for col, (title, hint) in zip(
-            (1, 5),
-            (
-                (_("Prepared by"), _("(Signature, full name)")),
-                (_("Head of the unit"), _("(Signature, full name, seal)")),
-            ),
-            strict=True,
-        ):
-            ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=col + 2)
-            ws.cell(row=row, column=col, value=str(title).upper()).font = bold
-            ws.cell(row=row, column=col).alignment = center
-            ws.merge_cells(start_row=row + 1, start_column=col, end_row=row + 1, end_column=col + 2)
-            ws.cell(row=row + 1, column=col, value=hint).font = Font(italic=True)
-            ws.cell(row=row + 1, column=col).alignment = center
+        signature_block(ws, row, (1, 5), span=3)
 
         qs = wb.create_sheet(_("By quarter")[:31])
         qheads = [_("Area")]

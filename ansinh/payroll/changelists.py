@@ -33,6 +33,7 @@ from ansinh.payments.models import PayeeDesignation, PaymentMethod
 from ansinh.policy.entitlement import Claim, PolicyMonth, age_in_years
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Decision, DecisionKind, StatusChange, StopReason
 from ansinh.registry.models import Status as RegistryStatus
+from ansinh.registry.rules import add_months
 
 from .models import (
     ChangeItem,
@@ -65,11 +66,6 @@ class ChangeListRefused(DomainError):
 
 class ChangeListForbidden(DomainError):
     """The actor's roles do not allow this on the change list here."""
-
-
-def add_months(month: date, n: int) -> date:
-    y, m = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return date(y, m + 1, 1)
 
 
 def done_q() -> Q:

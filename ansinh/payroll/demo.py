@@ -63,6 +63,7 @@ from ansinh.policy.models import Kind, Programme
 from ansinh.registry.inputs import CategoryInput
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Decision, DecisionKind, StopReason
 from ansinh.registry.models import Status as RegistryStatus
+from ansinh.registry.rules import add_months
 
 from . import changelists
 from .models import (
@@ -161,11 +162,6 @@ def _current_contracts(year: int) -> int:
     return made
 
 
-def _add_months(month: date, n: int) -> date:
-    y, m = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return date(y, m + 1, 1)
-
-
 def demo_programmes() -> list[Programme]:
     """The programmes with monthly allowances that someone in the registry claims (BTXH in the
     demo): the only ones whose cycles have beneficiaries."""
@@ -178,7 +174,7 @@ def load_demo_cycles(today: date | None = None) -> dict:
     current one) and the current month's cycles, open for changes with their lists in draft."""
     today = today or timezone.localdate()
     month = today.replace(day=1)
-    history = [_add_months(month, -n) for n in range(HISTORY_MONTHS, 0, -1)]
+    history = [add_months(month, -n) for n in range(HISTORY_MONTHS, 0, -1)]
     with transaction.atomic():
         contracts = _pilot_contracts()
         for year in sorted({m.year for m in [*history, month]}):

@@ -179,12 +179,9 @@ def approve_fix(*, actor, fix: LineFix, token: str) -> LineFix:
     blockers = approval_blockers(actor, fix)
     if blockers:
         raise ValidationError(blockers)
-    if not otp.has_device(actor):
-        raise ValidationError(
-            {"token": _("Enrol an authenticator app (your account page) before approving payment fixes.")}
-        )
-    if not otp.verify(actor, token):
-        raise ValidationError({"token": _("This code is not valid or was already used. Wait for the next code.")})
+    otp.require_code(
+        actor, token, enrol_first=_("Enrol an authenticator app (your account page) before approving payment fixes.")
+    )
     with transaction.atomic():
         fix = _load(fix, lock=True)
         blockers = approval_blockers(actor, fix)

@@ -33,6 +33,7 @@ from ansinh.core.errors import DomainError
 from .generation import expected_fee, summarize
 from .models import Advance, Channel, CycleState, FundingRequest, LineType, PaymentCycle, PayrollApproval, PayrollLine
 from .services import TransitionForbidden, transition
+from .sheets import signature_block
 
 S = CycleState
 # States in which the funding request may already exist (approved, or later along the path).
@@ -391,20 +392,7 @@ def funding_request_xlsx(funding: FundingRequest, *, actor=None, out=None) -> by
             value=_("The service fee is an expectation; the fee computed at settlement is the one paid."),
         ).font = Font(italic=True, size=9)
         row += 3
-        for col, (title, hint) in zip(
-            (1, 3),
-            (
-                (_("Prepared by"), _("(Signature, full name)")),
-                (_("Head of the unit"), _("(Signature, full name, seal)")),
-            ),
-            strict=True,
-        ):
-            ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=col + 1)
-            ws.cell(row=row, column=col, value=str(title).upper()).font = bold
-            ws.cell(row=row, column=col).alignment = center
-            ws.merge_cells(start_row=row + 1, start_column=col, end_row=row + 1, end_column=col + 1)
-            ws.cell(row=row + 1, column=col, value=hint).font = Font(italic=True)
-            ws.cell(row=row + 1, column=col).alignment = center
+        signature_block(ws, row, (1, 3), span=2)
     buffer = out if out is not None else io.BytesIO()
     wb.save(buffer)
     if actor is not None:

@@ -33,6 +33,7 @@ from ansinh.policy.entitlement import Claim, Entitlement, PolicyMonth
 from ansinh.policy.models import Category
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Representation, Representative, StatusChange
 from ansinh.registry.models import Status as RegistryStatus
+from ansinh.registry.rules import add_months
 
 from .adjustments import add_adjustment_lines
 from .changelists import communes_on_previous_list, copy_previous_lines
@@ -52,11 +53,6 @@ _CHANNEL_OF_METHOD: dict[str, str] = {
 
 class PayrollRefused(DomainError):
     """The payroll cannot be (re)generated now; the message says why."""
-
-
-def add_months(month: date, n: int) -> date:
-    y, m = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return date(y, m + 1, 1)
 
 
 def receiving_q(month: date) -> Q:

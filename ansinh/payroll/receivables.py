@@ -216,12 +216,9 @@ def approve_write_off(*, actor, receivable: Receivable, token: str) -> Receivabl
     blockers = write_off_blockers(actor, receivable)
     if blockers:
         raise ReceivableRefused(" ".join(blockers))
-    if not otp.has_device(actor):
-        raise ValidationError(
-            {"token": _("Enrol an authenticator app (your account page) before approving a write-off.")}
-        )
-    if not otp.verify(actor, token):
-        raise ValidationError({"token": _("This code is not valid or was already used. Wait for the next code.")})
+    otp.require_code(
+        actor, token, enrol_first=_("Enrol an authenticator app (your account page) before approving a write-off.")
+    )
     return _approve_write_off(actor, receivable)
 
 

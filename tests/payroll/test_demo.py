@@ -95,7 +95,7 @@ def demo_history(db, monkeypatch):
 def _month(n: int) -> date:
     from django.utils import timezone
 
-    from ansinh.payroll.changelists import add_months
+    from ansinh.registry.rules import add_months
 
     return add_months(timezone.localdate().replace(day=1), n)
 

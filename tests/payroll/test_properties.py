@@ -24,13 +24,14 @@ from hypothesis import strategies as st
 from ansinh.core.errors import DomainError
 from ansinh.payments.models import PaymentMethod
 from ansinh.payroll import approval
-from ansinh.payroll.generation import add_months, generate_payroll
+from ansinh.payroll.generation import generate_payroll
 from ansinh.payroll.models import LineType, PaidMonth, PaymentCycle, PayrollLine, PayrollRun, Receivable
 from ansinh.payroll.services import open_cycles
 from ansinh.policy.entitlement import Claim, monthly_entitlement
 from ansinh.policy.models import Category
 from ansinh.registry.inputs import CategoryInput
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory
+from ansinh.registry.rules import add_months
 from ansinh.registry.services import record_decision
 from tests.payroll.conftest import appraise
 
