@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ansinh.audit.models import AuditEvent
-from ansinh.audit.services import record
+from ansinh.audit.services import build_event, record, record_many
 from ansinh.core.money import format_vnd
 from ansinh.policy.entitlement import Claim, PolicyMonth, age_in_years
 from ansinh.policy.models import Category
@@ -389,19 +389,23 @@ def add_adjustment_lines(cycle: PaymentCycle, *, actor, stats: dict) -> None:
         stats["evaluations"] = stats.get("evaluations", 0) + entitled.evaluations
     kept |= _manual_items(cycle, arrears, actor, stats)
     stale = Receivable.objects.filter(pk__in=replaceable - kept)
-    for receivable in stale.select_related("beneficiary"):
-        record(
-            actor=actor,
-            action="payroll.receivable.withdrawn",
-            obj=receivable,
-            area=receivable.beneficiary.commune,
-            before={
-                "amount": receivable.amount,
-                "months": receivable.months,
-                "name": receivable.beneficiary.full_name,
-                "debtor": receivable.debtor_name,
-            },
-        )
+    record_many(
+        [
+            build_event(
+                actor=actor,
+                action="payroll.receivable.withdrawn",
+                obj=receivable,
+                area=receivable.beneficiary.commune,
+                before={
+                    "amount": receivable.amount,
+                    "months": receivable.months,
+                    "name": receivable.beneficiary.full_name,
+                    "debtor": receivable.debtor_name,
+                },
+            )
+            for receivable in stale.select_related("beneficiary__commune")
+        ]
+    )
     stale.delete()
     _write_arrears(cycle, arrears, basis, people, stats)
     _write_recoveries(cycle, stats)
@@ -516,21 +520,25 @@ def _audit_detected(actor, new: list[tuple[Receivable, dict]]) -> None:
     from ansinh.areas.models import Area
 
     communes = Area.objects.in_bulk({p["commune_id"] for _r, p in new})
-    for receivable, person in new:
-        record(
-            actor=actor,
-            action="payroll.receivable.detected",
-            obj=receivable,
-            area=communes.get(person["commune_id"]),
-            after={
-                "beneficiary": receivable.beneficiary_id,
-                "name": person["full_name"],
-                "debtor": receivable.debtor_name,
-                "reason": receivable.reason,
-                "months": receivable.months,
-                "amount": receivable.amount,
-            },
-        )
+    record_many(
+        [
+            build_event(
+                actor=actor,
+                action="payroll.receivable.detected",
+                obj=receivable,
+                area=communes.get(person["commune_id"]),
+                after={
+                    "beneficiary": receivable.beneficiary_id,
+                    "name": person["full_name"],
+                    "debtor": receivable.debtor_name,
+                    "reason": receivable.reason,
+                    "months": receivable.months,
+                    "amount": receivable.amount,
+                },
+            )
+            for receivable, person in new
+        ]
+    )
 
 
 def _manual_items(cycle: PaymentCycle, arrears: dict, actor, stats: dict) -> set[int]:
