@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ansinh.openings",
     "ansinh.quality",
     "ansinh.payroll",
+    "ansinh.disbursement",
     "ansinh.api",
     "ansinh.web",
     "ansinh.demo",
@@ -314,3 +315,29 @@ ANSINH_SMS_WINDOW = tuple(os.environ.get("ANSINH_SMS_WINDOW", "07:00-21:00").spl
 ANSINH_SMS_MAX_ATTEMPTS = int(os.environ.get("ANSINH_SMS_MAX_ATTEMPTS", "5"))
 ANSINH_SMS_RETRY_BASE_SECONDS = int(os.environ.get("ANSINH_SMS_RETRY_BASE_SECONDS", "60"))
 ANSINH_SMS_RETRY_MAX_SECONDS = int(os.environ.get("ANSINH_SMS_RETRY_MAX_SECONDS", "21600"))
+# The name every SMS starts with ("ANSINH: …"); the texts themselves never carry it. Empty: none.
+ANSINH_SMS_BRANDNAME = os.environ.get("ANSINH_SMS_BRANDNAME", "ANSINH").strip()
+# Whom a person calls about a notice (a change of account, a transfer that failed); empty: the
+# People's Committee of their commune (payments.approvals.hotline).
+ANSINH_HOTLINE = os.environ.get("ANSINH_HOTLINE", "").strip()
+# Where and how money credited to an account is withdrawn, one short sentence at the end of the
+# "credited" notice (Vietnamese; the diacritics go when the SMS needs it).
+ANSINH_SMS_WITHDRAW_HINT = os.environ.get(
+    "ANSINH_SMS_WITHDRAW_HINT", "Rút tại ATM hoặc quầy giao dịch gần nhất"
+).strip()
+
+# The provider's bank (ansinh.disbursement, docs/bank-gateway.md): "sandbox" answers transfers in
+# this process (the sandbox bank, also reachable over HTTP at /sandbox-bank/ while enabled),
+# "http" speaks the documented protocol to ANSINH_BANK_HTTP_URL.
+ANSINH_BANK_GATEWAY = os.environ.get("ANSINH_BANK_GATEWAY", "sandbox")
+ANSINH_BANK_HTTP_URL = os.environ.get("ANSINH_BANK_HTTP_URL", "")
+ANSINH_BANK_HTTP_KEY = os.environ.get("ANSINH_BANK_HTTP_KEY", "")
+ANSINH_BANK_HTTP_TIMEOUT = float(os.environ.get("ANSINH_BANK_HTTP_TIMEOUT", "60"))
+# The sandbox bank: the seed its outcomes follow, whether some answers come late (pending, final
+# at a status query), and the key its HTTP endpoint asks for.
+ANSINH_SANDBOX_BANK_SEED = os.environ.get("ANSINH_SANDBOX_BANK_SEED", "ansinh-sandbox")
+ANSINH_SANDBOX_BANK_DELAYS = os.environ.get("ANSINH_SANDBOX_BANK_DELAYS", "1") == "1"
+ANSINH_SANDBOX_BANK_KEY = os.environ.get("ANSINH_SANDBOX_BANK_KEY", "sandbox-key")
+# Hours after which a batch sent to the bank without a final answer for every transfer is
+# queried for its status (the scheduled task; never a blind resend).
+ANSINH_BANK_QUERY_AFTER_HOURS = int(os.environ.get("ANSINH_BANK_QUERY_AFTER_HOURS", "4"))

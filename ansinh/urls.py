@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,3 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ansinh.web.urls")),
 ]
+
+# The sandbox bank's HTTP endpoint exists only while the sandbox is the bank (docs/bank-gateway.md).
+if settings.ANSINH_BANK_GATEWAY == "sandbox":
+    urlpatterns.insert(0, path("sandbox-bank/", include(("ansinh.disbursement.sandbox_http", "sandbox_bank"))))

@@ -6,7 +6,9 @@
 Options are passed on: --samples N (searches per kind), --rows N (rows of the import file),
 --size N (beneficiaries in the search registry), --events N (events in the audit log),
 --runs N (page loads on slow 3G; that benchmark uses its own SQLite demo and is skipped
-without Debian's chromium). Exit status 1 when a target is missed."""
+without Debian's chromium), --transfers N and --statuses N (the disbursement benchmark, in a
+database of its own: BENCH_DATABASE_URL, default ansinh_bench_disb). Exit status 1 when a
+target is missed."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 import bench_audit  # noqa: E402
+import bench_disbursement  # noqa: E402
 import bench_import  # noqa: E402
 import bench_search  # noqa: E402
 import bench_slow3g  # noqa: E402
@@ -31,6 +34,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--events", type=int, default=1_000_000, help="synthetic events in the audit log")
     parser.add_argument("--runs", type=int, default=3, help="page loads of each page on slow 3G")
+    parser.add_argument("--transfers", type=int, default=100_000, help="transfers of the disbursement end to end")
+    parser.add_argument("--statuses", type=int, default=1_000_000, help="statuses of the pain.002 import")
     args = parser.parse_args()
     started = time.monotonic()
     search = bench_search.main(["--size", str(args.size), "--samples", str(args.samples)])
@@ -40,6 +45,8 @@ def main() -> int:
     audit = bench_audit.main(["--size", str(args.events)])
     c.say("")
     slow3g = bench_slow3g.main(["--runs", str(args.runs)])
+    c.say("")
+    disb = bench_disbursement.main(["--size", str(args.transfers), "--import-size", str(args.statuses)])
 
     c.say("")
     c.header("summary")
@@ -89,7 +96,17 @@ def main() -> int:
                 if key.endswith("/ first") and not key.startswith("floor")
             )
         )
-    ok = search["ok"] and imp["ok"] and audit["ok"] and slow3g["ok"] is not False
+    e, p1, p2 = disb["e2e"], disb["pain001"], disb["pain002"]
+    c.say(
+        f"disbursement: {disb['size']:,} transfers end to end {e['total_s']:.1f} s, {e['rate']:,.0f}/s "
+        f"(target < {bench_disbursement.TARGET_S:.0f} s), + notices {e['notices_s']:.1f} s; pain.001 write + "
+        f"validate {p1['ratio']:.2f}× floor, peak {p1['peak_mb']:.0f} MB; pain.002 import of "
+        f"{disb['import_size']:,} {p2['total_s']:.1f} s = {p2['ratio']:.2f}× floor "
+        f"(+ notices {p2['notices_s']:.1f} s); "
+        + ", ".join(k for k, v in disb["results"].items() if not v)
+        + (" missed" if not disb["ok"] else "all met")
+    )
+    ok = search["ok"] and imp["ok"] and audit["ok"] and slow3g["ok"] is not False and disb["ok"]
     c.say(f"all targets {'met' if ok else 'NOT met'}; {time.monotonic() - started:.0f} s in all")
     return 0 if ok else 1
 

@@ -60,6 +60,10 @@ class Cap:
     # The monthly payment cycle (ansinh.payroll, issue 10): the commune submits its monthly
     # change list; the office (payroll.prepare) appraises it and the approver approves.
     PAYROLL_SUBMIT_CHANGES = "payroll.submit_changes"
+    # The village head's list of notices (notifications.Channel.VILLAGE): for people who cannot
+    # read an SMS in Vietnamese or have no phone. The village head (their village) and the
+    # commune officer (the commune's villages) read it, print it and mark the notices delivered.
+    NOTIFICATIONS_VILLAGE = "notifications.village_list"
 
 
 _VIEW = {Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.AUDIT_VIEW, Cap.ORGS_VIEW}
@@ -154,6 +158,10 @@ for _role in (Role.COMMUNE_POLICE, Role.PROVINCE_MONITOR):
 
 # Issue 10: the commune officer submits the commune's monthly changes of a payment cycle.
 ROLE_CAPABILITIES[Role.COMMUNE_OFFICER] = ROLE_CAPABILITIES[Role.COMMUNE_OFFICER] | {Cap.PAYROLL_SUBMIT_CHANGES}
+
+# Issue 11: the village head's list of payment notices (read out, then marked delivered).
+for _role in (Role.VILLAGE_HEAD, Role.COMMUNE_OFFICER):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.NOTIFICATIONS_VILLAGE}
 
 
 def capabilities_of(role: str) -> frozenset[str]:

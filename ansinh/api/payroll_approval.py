@@ -79,7 +79,7 @@ class FixOut(Schema):
     amount: int = Field(..., description="the line's amount, unchanged by the fix")
 
 
-class ListFilters(Schema):
+class ProviderListFilters(Schema):
     commune_id: Id | None = Field(None, description="with channel: one list; without both: a ZIP of all")
     channel: Literal["account", "pay_point", "home"] | None = None
 
@@ -243,7 +243,7 @@ def post_fix_reject(request, cycle_id: Id, payload: FixRejectIn):
         }
     },
 )
-def get_provider_lists(request, cycle_id: Id, filters: Query[ListFilters]):
+def get_provider_lists(request, cycle_id: Id, filters: Query[ProviderListFilters]):
     """The provider list of one commune and channel (XLSX), or all the cycle's lists the user may
     download (ZIP). Only for an approved payroll (422 otherwise); audited."""
     cycle = _cycle(request, cycle_id)

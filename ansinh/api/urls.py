@@ -63,3 +63,7 @@ api.add_router("/", payroll_changes.router)
 from . import payroll_approval  # noqa: E402
 
 api.add_router("/", payroll_approval.router)
+
+from . import disbursement  # noqa: E402
+
+api.add_router("/", disbursement.router)

@@ -5,7 +5,12 @@ gateway (`gateways`), its delivery followed by `services.poll_delivery`.
 A message is scoped by its area (`area_path`, a copy of the area's path that the areas app
 re-paths with the tree). Its text is rendered when it is queued and never changes; the
 `idempotency_key` makes queuing the same notice twice (a re-run of a job, a retried request)
-return the row already there."""
+return the row already there.
+
+Channels: an SMS (sent by the gateway), a message in the application (delivered when queued), and
+the village head's list (`Channel.VILLAGE`): the notice of a person who cannot read Vietnamese or
+has no phone, queued on the list of their village (`area`), read out by the village head and
+marked delivered by them (`services.mark_village_delivered`); never handed to the gateway."""
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +22,9 @@ from ansinh.core.masking import mask_number
 class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     IN_APP = "in_app", _("In the application")
+    # for a person who cannot read an SMS in Vietnamese or has no phone: on the printed list the
+    # village head reads out, marked delivered when they have told the person (never sent)
+    VILLAGE = "village", _("Village head's list")
 
 
 class MessageStatus(models.TextChoices):

@@ -22,7 +22,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from ansinh.audit.services import build_event, record_many
+from ansinh.accounts import access
+from ansinh.accounts.roles import Cap
+from ansinh.areas.models import Area
+from ansinh.audit.services import build_event, record, record_many
 from ansinh.core.bulk import insert_rows
 from ansinh.core.text import search_key
 from ansinh.registry.validation import can_receive_sms
@@ -57,14 +60,42 @@ def _category_keys() -> set[str]:
     }
 
 
-def _check_variables(key: str, variables: dict, categories: set[str] | None = None) -> dict[str, str]:
+class _Checks:
+    """What a batch of messages shares: the category keys (read once), the verdict on each value
+    already checked (the month, the amount, the bank repeat in every message of a batch) and the
+    Vietnamese text of each template."""
+
+    def __init__(self) -> None:
+        self.categories = _category_keys()
+        self.category_like: dict[str, bool] = {}
+        self.texts: dict[str, str] = {}
+
+    def looks_like_category(self, text: str) -> bool:
+        found = self.category_like.get(text)
+        if found is None:
+            key_text = search_key(text)
+            padded = f" {key_text} "
+            found = any(f" {w} " in padded for w in FORBIDDEN_WORDS) or key_text in self.categories
+            if len(self.category_like) < 10_000:
+                self.category_like[text] = found
+        return found
+
+    def text_of(self, key: str) -> str:
+        text = self.texts.get(key)
+        if text is None:
+            with translation.override("vi"):
+                text = self.texts[key] = str(template(key).text)
+        return text
+
+
+def _check_variables(key: str, variables: dict, checks: _Checks | None = None) -> dict[str, str]:
     expected = template(key).variables
     given = set(variables)
     if given != expected:
         missing, extra = sorted(expected - given), sorted(given - expected)
         raise NotificationError(f"template {key!r}: missing {missing}, not taken {extra}")
-    if categories is None:
-        categories = _category_keys()
+    if checks is None:
+        checks = _Checks()
     clean: dict[str, str] = {}
     for name, value in variables.items():
         if not isinstance(value, (str, int)) or isinstance(value, bool):
@@ -72,19 +103,30 @@ def _check_variables(key: str, variables: dict, categories: set[str] | None = No
         text = str(value)
         if len(text) > 160:
             raise NotificationError(f"variable {name!r} is too long")
-        key_text = search_key(text)
-        if any(word in f" {key_text} " for word in (f" {w} " for w in FORBIDDEN_WORDS)) or key_text in categories:
+        if checks.looks_like_category(text):
             raise NotificationError(f"variable {name!r} looks like a category: notifications never name one")
         clean[name] = text
     return clean
 
 
-def render(key: str, variables: dict) -> str:
-    """The template in Vietnamese with its variables, as queued."""
-    return _render(key, _check_variables(key, variables))
+def render(key: str, variables: dict, *, channel: str = Channel.SMS) -> str:
+    """The template in Vietnamese with its variables, as queued: an SMS with the brand in front
+    (`branded`; its diacritics go only when `sms.prepare` fits it to the SMS alphabet), a message
+    in the application or on the village head's list without it."""
+    text = _render(key, _check_variables(key, variables))
+    return branded(text) if channel == Channel.SMS else text
 
 
-def _render(key: str, clean: dict[str, str]) -> str:
+def branded(body: str) -> str:
+    """The configured brand (`settings.ANSINH_SMS_BRANDNAME`) in front of an SMS, "ANSINH: <body>";
+    the texts never carry it themselves. None when the brand is empty."""
+    brand = settings.ANSINH_SMS_BRANDNAME
+    return f"{brand}: {body}" if brand else body
+
+
+def _render(key: str, clean: dict[str, str], checks: _Checks | None = None) -> str:
+    if checks is not None:
+        return checks.text_of(key) % clean
     with translation.override("vi"):
         return str(template(key).text) % clean
 
@@ -110,6 +152,9 @@ class Outgoing:
     representative: Any = None
     user: Any = None
     channel: str = Channel.SMS
+    # the person by id alone, for a batch that has not loaded them (give `phone` and `area` then)
+    beneficiary_id: int | None = None
+    representative_id: int | None = None
 
 
 def queue(
@@ -155,31 +200,43 @@ def queue_many(*, actor, messages: Sequence[Outgoing]) -> list[Message | Notific
     read from the person, one query each)."""
     out: list[Message | NotificationError] = []
     with transaction.atomic():
-        categories = _category_keys()
+        checks = _Checks()
         queued: list[int] = []
         for start in range(0, len(messages), CHUNK):
-            out += _queue_chunk(actor, messages[start : start + CHUNK], categories, queued)
+            out += _queue_chunk(actor, messages[start : start + CHUNK], checks, queued)
         if queued:
             transaction.on_commit(lambda: _hand_to_worker(queued))
     return out
 
 
-def _build(spec: Outgoing, categories: set[str]) -> Message:
+def _build(spec: Outgoing, checks: _Checks) -> Message:
     """The unsaved row of one message, rendered and fitted (NotificationError if it cannot be)."""
+    if spec.channel not in Channel.values:
+        raise NotificationError(f"unknown channel {spec.channel!r}")
     phone, area = spec.phone, spec.area
     person = spec.beneficiary or spec.representative
     if not phone and person is not None:
         phone = person.phone
     if area is None and person is not None:
         area = getattr(person, "village", None) or person.commune
-    clean = _check_variables(spec.key, spec.variables, categories)
-    text = _render(spec.key, clean)
+    if spec.channel == Channel.VILLAGE and area is None:
+        raise NotificationError("a notice on the village head's list needs the person's village or commune")
+    clean = _check_variables(spec.key, spec.variables, checks)
+    text = _render(spec.key, clean, checks)
+    people: dict[str, Any] = {
+        "beneficiary": spec.beneficiary,
+        "representative": spec.representative,
+        "user": spec.user,
+    }
+    for name in ("beneficiary", "representative"):
+        given_id = getattr(spec, f"{name}_id")
+        if people[name] is None and given_id is not None:
+            del people[name]
+            people[f"{name}_id"] = given_id
     msg = Message(
         channel=spec.channel,
         phone=phone or "",
-        beneficiary=spec.beneficiary,
-        representative=spec.representative,
-        user=spec.user,
+        **people,
         area=area,
         area_path=getattr(area, "path", "") or "",
         template_key=spec.key,
@@ -188,13 +245,17 @@ def _build(spec: Outgoing, categories: set[str]) -> Message:
     )
     if spec.channel == Channel.SMS:
         try:
-            sms = prepare(text, max_segments=settings.ANSINH_SMS_MAX_SEGMENTS)
+            sms = prepare(branded(text), max_segments=settings.ANSINH_SMS_MAX_SEGMENTS)
         except ValueError as exc:
             raise NotificationError(str(exc)) from exc
         msg.text, msg.encoding, msg.segments = sms.text, sms.encoding, sms.segments
         if not can_receive_sms(msg.phone):
             msg.status = MessageStatus.FAILED
             msg.last_error = "no phone number" if not msg.phone else "not a mobile number (landline): no SMS"
+    elif spec.channel == Channel.VILLAGE:
+        # read out by the village head, in Vietnamese with its diacritics: queued on the list of
+        # the area until they mark it delivered (`mark_village_delivered`); never sent
+        msg.text, msg.encoding, msg.segments = text, "", 0
     else:
         msg.text, msg.encoding, msg.segments = text, "", 0
         msg.status = MessageStatus.DELIVERED  # shown in the application: nothing to send
@@ -203,7 +264,7 @@ def _build(spec: Outgoing, categories: set[str]) -> Message:
 
 
 def _queue_chunk(
-    actor, chunk: Sequence[Outgoing], categories: set[str], queued: list[int]
+    actor, chunk: Sequence[Outgoing], checks: _Checks, queued: list[int]
 ) -> list[Message | NotificationError]:
     keys = [spec.idempotency_key for spec in chunk]
     known = {m.idempotency_key: m for m in Message.objects.filter(idempotency_key__in=keys)}
@@ -217,7 +278,7 @@ def _queue_chunk(
             answers.append(k)
         else:
             try:
-                fresh[k] = _build(spec, categories)
+                fresh[k] = _build(spec, checks)
             except NotificationError as exc:
                 answers.append(exc)
             else:
@@ -249,7 +310,7 @@ def _queue_chunk(
                 for msg in written
             ]
         )
-        queued += [msg.pk for msg in written if msg.status == MessageStatus.QUEUED]
+        queued += [msg.pk for msg in written if msg.status == MessageStatus.QUEUED and msg.channel == Channel.SMS]
     return [fresh[a] if isinstance(a, str) else a for a in answers]
 
 
@@ -411,3 +472,68 @@ def poll_delivery(*, now: dt.datetime | None = None, limit: int = 1000) -> dict:
                 continue
             msg.save(update_fields=["status", "delivered_at", "last_error"])
     return counts
+
+
+# --- the village head's list -------------------------------------------------------------------
+
+
+def village_notices(user, *, area=None):
+    """The notices waiting on the village head's list in the user's areas (where they hold
+    `notifications.village_list`: a village head their village, a commune officer the commune's
+    villages), of `area` and below when given; the oldest first, village by village."""
+    qs = access.scope(
+        Message.objects.filter(channel=Channel.VILLAGE, status=MessageStatus.QUEUED),
+        user,
+        Cap.NOTIFICATIONS_VILLAGE,
+        path_field="area_path",
+    )
+    if area is not None:
+        qs = qs.filter(area_path__startswith=area.path)
+    return qs.order_by("area_path", "created_at", "pk")
+
+
+def mark_village_delivered(*, actor, message_ids: Sequence[int]) -> int:
+    """The village head (or the commune officer) has told these people their notices: those of
+    `message_ids` that are on the village head's list of the actor's areas and still waiting
+    become delivered, each audited (`notifications.village.delivered`). Any other id (another
+    village's notice, an SMS, one already delivered) is left as it is. Answers how many were
+    marked. A few queries per chunk of `CHUNK` ids."""
+    ids = sorted({int(i) for i in message_ids})
+    marked = 0
+    with transaction.atomic():
+        now = timezone.now()
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            rows = list(village_notices(actor).filter(pk__in=chunk).select_for_update().order_by("pk"))
+            if not rows:
+                continue
+            Message.objects.filter(pk__in=[m.pk for m in rows]).update(status=MessageStatus.DELIVERED, delivered_at=now)
+            areas = Area.objects.in_bulk({m.area_id for m in rows if m.area_id})
+            events = []
+            for msg in rows:
+                msg.status, msg.delivered_at = MessageStatus.DELIVERED, now
+                events.append(
+                    build_event(
+                        actor=actor,
+                        action="notifications.village.delivered",
+                        obj=msg,
+                        area=areas.get(msg.area_id),
+                        before={"status": MessageStatus.QUEUED},
+                        after={"template": msg.template_key, "channel": msg.channel, "status": msg.status},
+                    )
+                )
+            record_many(events)
+            marked += len(rows)
+    return marked
+
+
+def record_village_list_printed(*, actor, area, rows: int) -> None:
+    """The village head's list taken away on paper (names and amounts): who, which area, how many
+    notices (`notifications.village.printed`)."""
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="notifications.village.printed",
+            area=area,
+            after={"channel": Channel.VILLAGE, "rows": rows},
+        )

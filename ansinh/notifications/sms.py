@@ -24,12 +24,31 @@ class SmsText:
     segments: int
 
 
+# septets per character (1, 2 for the extension table, None outside the alphabet), filled as
+# characters are met: a character's encoding does not depend on its neighbours, and the codec,
+# written in Python, costs much more per character than a dictionary look-up
+_SEPTETS: dict[str, int | None] = {}
+
+
+def _char_septets(ch: str) -> int | None:
+    try:
+        n: int | None = len(ch.encode(CODEC))
+    except UnicodeEncodeError:
+        n = None
+    if len(_SEPTETS) < 4096:
+        _SEPTETS[ch] = n
+    return n
+
+
 def septets(text: str) -> int | None:
     """The GSM-7 length of `text`, None when it has a character outside the alphabet."""
-    try:
-        return len(text.encode(CODEC))
-    except UnicodeEncodeError:
-        return None
+    total = 0
+    for ch in text:
+        n = _SEPTETS[ch] if ch in _SEPTETS else _char_septets(ch)
+        if n is None:
+            return None
+        total += n
+    return total
 
 
 def segments_for(length: int, *, single: int, multi: int) -> int:

@@ -1,5 +1,7 @@
 """The notification texts: one registry, key → text with named placeholders (an English msgid,
-Vietnamese in the catalog), and the variables each text takes.
+Vietnamese in the catalog), and the variables each text takes. No text carries the sender's
+name: an SMS is prefixed with the configured brand when it is rendered
+(`settings.ANSINH_SMS_BRANDNAME`: "ANSINH: …").
 
 No text names a category, a programme, a condition or a health matter, and none takes one as a
 variable: a notice tells a person that something happened to their allowance or account, never
@@ -22,28 +24,53 @@ TEMPLATES: dict[str, Template] = {
     # a receiving account was changed (issue 9, point 2): to the beneficiary and the previous payee
     "account.changed": Template(
         _(
-            "ANSINH: the account receiving the allowance of %(name)s was changed to %(institution)s "
+            "The account receiving the allowance of %(name)s was changed to %(institution)s "
             "%(account)s from %(month)s. If you did not ask for this, call %(hotline)s."
         ),
         frozenset({"name", "institution", "account", "month", "hotline"}),
     ),
     # the provider opened an account (issue 9, point 3)
     "account.opened": Template(
-        _("ANSINH: %(institution)s opened account %(account)s for %(name)s. Questions: %(hotline)s."),
+        _("%(institution)s opened account %(account)s for %(name)s. Questions: %(hotline)s."),
         frozenset({"name", "institution", "account", "hotline"}),
     ),
     # the allowance of a month is ready (payroll issue): amount in đồng, already formatted
     "payment.ready": Template(
-        _("ANSINH: the allowance of %(name)s for %(month)s, %(amount)s VND, is ready at %(place)s."),
+        _("The allowance of %(name)s for %(month)s, %(amount)s VND, is ready at %(place)s."),
         frozenset({"name", "month", "amount", "place"}),
+    ),
+    # the transfer leg of the cycle (ansinh.disbursement.notices), to the payee: the money was
+    # credited (`how`: where and how to withdraw it, settings.ANSINH_SMS_WITHDRAW_HINT) …
+    "payment.credited": Template(
+        _(
+            "The allowance of %(name)s for %(month)s, %(amount)s VND, was credited to the account "
+            "%(institution)s %(account)s. %(how)s."
+        ),
+        frozenset({"name", "month", "amount", "institution", "account", "how"}),
+    ),
+    # … the transfer failed (the commune contacts the person) …
+    "payment.failed": Template(
+        _(
+            "The allowance of %(name)s for %(month)s, %(amount)s VND, could not be transferred to the "
+            "account. The commune will contact you. Questions: %(hotline)s."
+        ),
+        frozenset({"name", "month", "amount", "hotline"}),
+    ),
+    # … or the allowance is paid in cash on a date at a place (the cash leg)
+    "payment.cash_schedule": Template(
+        _(
+            "The allowance of %(name)s for %(month)s, %(amount)s VND, is paid in cash on %(date)s at "
+            "%(place)s. Please bring your citizen ID card."
+        ),
+        frozenset({"name", "month", "amount", "date", "place"}),
     ),
     # payment-cycle deadlines, to the officers who answer for them (ansinh.payroll.reminders)
     "payroll.deadline_soon": Template(
-        _("ANSINH: %(task)s of %(place)s for %(month)s is due on %(date)s."),
+        _("%(task)s of %(place)s for %(month)s is due on %(date)s."),
         frozenset({"task", "place", "month", "date"}),
     ),
     "payroll.deadline_missed": Template(
-        _("ANSINH: %(task)s of %(place)s for %(month)s was due on %(date)s and is not done yet."),
+        _("%(task)s of %(place)s for %(month)s was due on %(date)s and is not done yet."),
         frozenset({"task", "place", "month", "date"}),
     ),
 }

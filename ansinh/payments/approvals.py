@@ -180,8 +180,14 @@ def _approve(actor, change: AccountChange) -> None:
 def hotline(b: Beneficiary) -> str:
     """Whom a person calls about a change they did not ask for: ANSINH_HOTLINE if set, else the
     commune's people's committee."""
+    return commune_hotline(b.commune)
+
+
+def commune_hotline(commune) -> str:
+    """Whom the people of `commune` call about a notice: ANSINH_HOTLINE if set, else the commune's
+    people's committee."""
     configured = getattr(settings, "ANSINH_HOTLINE", "")
-    return configured or f"UBND {b.commune.name}"[:60]
+    return configured or f"UBND {commune.name}"[:60]
 
 
 def _notify(actor, change: AccountChange, account: ReceivingAccount) -> None:

@@ -59,6 +59,7 @@ from ansinh.accounts.models import Function, OrgKind, OrgUnit, Responsibility, R
 from ansinh.accounts.roles import Role
 from ansinh.accounts.services import assign_role, revoke_role
 from ansinh.areas.models import Area, Level, Tree
+from ansinh.payments.models import Institution
 from ansinh.policy.models import Kind, Programme
 from ansinh.registry.inputs import CategoryInput
 from ansinh.registry.models import Beneficiary, BeneficiaryCategory, Decision, DecisionKind, StopReason
@@ -100,6 +101,15 @@ def _contract(data: ContractInput) -> bool:
     return not exists
 
 
+def _funded_account(provider: OrgUnit) -> dict:
+    """The provider's funded account the transfers are paid from (demo: at Agribank, a number
+    made from the provider's id; no real account)."""
+    institution = Institution.objects.filter(code="VBA").first()
+    if institution is None:
+        return {}
+    return {"provider_account_number": f"7100{provider.pk:09d}", "provider_institution": institution}
+
+
 def _pilot_contracts() -> int:
     """2023: each district office with its district post office."""
     made = 0
@@ -122,6 +132,7 @@ def _pilot_contracts() -> int:
                 signed_on=date(2023, 6, 26),
                 fee_kind=FeeKind.FLAT,
                 fee_flat=PILOT_FLAT_FEE,
+                **_funded_account(post),
                 wrong_payments=WRONG_PAYMENTS,
                 note="Dữ liệu minh họa theo Kế hoạch 360/KH-UBND (hợp đồng 6 tháng cuối năm 2023).",
             )
@@ -155,6 +166,7 @@ def _current_contracts(year: int) -> int:
                 signed_on=date(year - 1, 12, 20),
                 fee_kind=FeeKind.PERCENT,
                 fee_basis_points=DEMO_PERCENT_BASIS_POINTS,
+                **_funded_account(pay.org_unit),
                 wrong_payments=WRONG_PAYMENTS,
                 note="DỮ LIỆU MINH HỌA: mức phí 1,5% số tiền chi trả là giả định, không phải quyết định của tỉnh.",
             )

@@ -73,6 +73,13 @@ def effective_channel(line: PayrollLine) -> tuple[str, ReceivingAccount | None]:
     return fix.channel, fix.account
 
 
+def _transfer_blocker(line: PayrollLine, kind: str) -> str | None:
+    """A transfer of the line with the bank or credited (ansinh.disbursement) blocks a fix."""
+    from ansinh.disbursement.resolution import transfer_blocker
+
+    return transfer_blocker(line, kind)
+
+
 # --- requesting ---------------------------------------------------------------------------------------
 
 
@@ -112,6 +119,8 @@ def request_fix(
         errors["line"] = [_("A line with nothing to pay cannot be fixed.")]
     if LineFix.objects.filter(line=line, state=FixState.REQUESTED).exists():
         errors["line"] = [_("A fix of this line already awaits approval.")]
+    if blocker := _transfer_blocker(line, kind):
+        errors["line"] = [blocker]
     channel, current = effective_channel(line)
     if kind == FixKind.RESEND:
         if account is None:
@@ -157,6 +166,8 @@ def approval_blockers(actor, fix: LineFix) -> list[str]:
         out.append(_("A fix is approved by a second person, never by the one who asked for it."))
     if fix.line.cycle.state not in FIXABLE_STATES:
         out.append(_("Only a line of an approved payroll that is not yet settled can be fixed."))
+    if blocker := _transfer_blocker(fix.line, fix.kind):
+        out.append(blocker)
     if fix.account is not None and fix.account.status != AccountStatus.ACTIVE:
         out.append(_("The account is no longer usable (%(status)s).") % {"status": fix.account.get_status_display()})
     return out
@@ -198,6 +209,9 @@ def approve_fix(*, actor, fix: LineFix, token: str) -> LineFix:
             area=fix.line.commune,
             after=_fix_text(fix) | {"requested_by": _user_name(fix.requested_by)},
         )
+        from ansinh.disbursement.resolution import fix_approved
+
+        fix_approved(fix, actor)
     return fix
 
 
@@ -219,4 +233,7 @@ def reject_fix(*, actor, fix: LineFix, reason: str) -> LineFix:
     record(
         actor=actor, action="payroll.fix.rejected", obj=fix, area=fix.line.commune, after=_fix_text(fix), note=reason
     )
+    from ansinh.disbursement.resolution import fix_rejected
+
+    fix_rejected(fix, actor)
     return fix

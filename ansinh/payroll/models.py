@@ -272,6 +272,17 @@ class ProviderContract(models.Model):
     transfer_day = models.PositiveSmallIntegerField(_("transfers by day"), default=8)
     payment_day = models.PositiveSmallIntegerField(_("cash paid by day"), default=15)
     settlement_day = models.PositiveSmallIntegerField(_("settlement on day"), default=20)
+    # the provider's account the office funds and the transfers are paid from (the debtor of the
+    # ISO 20022 pain.001 files, ansinh.disbursement)
+    provider_account_number = models.CharField(_("provider's funded account number"), max_length=34, blank=True)
+    provider_institution = models.ForeignKey(
+        "payments.Institution",
+        verbose_name=_("bank of the provider's account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     wrong_payments = models.TextField(_("handling of wrong payments"), blank=True)
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(

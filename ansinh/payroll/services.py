@@ -28,6 +28,8 @@ from ansinh.accounts.models import Function, OrgKind, OrgUnit, Responsibility
 from ansinh.areas.models import Area
 from ansinh.audit.services import record, snapshot
 from ansinh.core.errors import DomainError, InvalidTransition
+from ansinh.payments.crypto import normalize_number
+from ansinh.payments.models import Institution
 from ansinh.policy.models import Kind, Programme
 
 from .calendar import calendar_for, due_dates
@@ -211,10 +213,9 @@ def _needs(what: Promise) -> Check:
 
 
 # What each step needs that later parts build (issue 10 parts 2, 3 and 5; transfer, cash and
-# settlement issues). Replace the entry when the data exists.
+# settlement issues). Replace the entry when the data exists. The transfer edges' checks live in
+# ansinh.disbursement.checks.
 NEEDS: dict[tuple[str, str], Promise] = {
-    (S.FUNDED, S.SENT_TO_PROVIDER): gettext_lazy("the payment lists for the provider"),
-    (S.SENT_TO_PROVIDER, S.PAYING): gettext_lazy("the provider's transfer results"),
     (S.PAYING, S.SETTLED): gettext_lazy("the provider's settlement"),
     (S.SETTLED, S.CLOSED): gettext_lazy("the settlement file for the finance office"),
 }
@@ -452,6 +453,8 @@ class ContractInput:
     payment_day: int = 15
     settlement_day: int = 20
     signed_on: date | None = None
+    provider_account_number: str = ""
+    provider_institution: Institution | None = None
     wrong_payments: str = ""
     note: str = ""
 
@@ -485,6 +488,11 @@ def _contract_errors(data: ContractInput) -> dict[str, list[str]]:
             add(name, _("Enter a day from 1 to 31."))
     if not (data.covers_account or data.covers_pay_point or data.covers_home):
         add("covers_account", _("The contract must cover at least one way of paying."))
+    account = normalize_number(data.provider_account_number)
+    if account and not (account.isalnum() and 6 <= len(account) <= 34):
+        add("provider_account_number", _("An account number has 6 to 34 digits or letters."))
+    if bool(account) != (data.provider_institution is not None):
+        add("provider_account_number", _("Give the provider's funded account with its bank, or neither."))
     if not data.areas:
         add("areas", _("Choose the areas the provider serves under the contract."))
     else:
@@ -545,6 +553,8 @@ def create_contract(*, actor, data: ContractInput) -> ProviderContract:
         transfer_day=data.transfer_day,
         payment_day=data.payment_day,
         settlement_day=data.settlement_day,
+        provider_account_number=normalize_number(data.provider_account_number),
+        provider_institution=data.provider_institution,
         wrong_payments=data.wrong_payments,
         note=data.note,
         created_by=actor if getattr(actor, "pk", None) else None,

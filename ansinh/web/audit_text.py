@@ -724,7 +724,8 @@ def _opening(event: AuditEvent, look: Lookups) -> Entry:
 
 
 def _notification(event: AuditEvent, look: Lookups) -> Entry:
-    """A message queued in the notification outbox (its text is in the outbox, not here)."""
+    """A message queued in the notification outbox (its text is in the outbox, not here); a
+    notice of the village head's list read out to the person, or the list printed."""
     from ansinh.notifications.models import Channel, MessageStatus
 
     after = event.after or {}
@@ -733,8 +734,15 @@ def _notification(event: AuditEvent, look: Lookups) -> Entry:
         "actor": look.actor(event),
         "channel": Channel(channel).label if channel in Channel.values else EMPTY,
         "status": MessageStatus(status).label if status in MessageStatus.values else EMPTY,
+        "area": look.area_name(event.area_id) if event.area_id else _("all their areas"),
+        "rows": number(int(after.get("rows") or 0)),
     }
-    text = _("%(actor)s queued a notification (%(channel)s): %(status)s.") % values
+    if event.action == "notifications.village.delivered":
+        text = _("%(actor)s told the person of a notice on the village head's list of %(area)s.") % values
+    elif event.action == "notifications.village.printed":
+        text = _("%(actor)s printed the village head's list of notices of %(area)s (%(rows)s notices).") % values
+    else:
+        text = _("%(actor)s queued a notification (%(channel)s): %(status)s.") % values
     return _entry(event, text, note=note_text(event.note))
 
 
@@ -1408,8 +1416,56 @@ def _payroll_receivable(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, str(template) % values, note=note_text(event.note))
 
 
+def _disbursement(event: AuditEvent, look: Lookups) -> Entry:
+    """The transfer leg: batches built, files written, sent to the bank, answers imported or
+    refused, exceptions handled."""
+    from ansinh.disbursement.models import FileFormat, Resolution
+
+    after = event.after or {}
+    fmt = after.get("format")
+    resolution = after.get("resolution")
+    values = {
+        "actor": look.actor(event),
+        "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+        "batch": after.get("batch") or ", ".join(after.get("batches") or []) or EMPTY,
+        "count": number(int(after.get("instructions") or after.get("rows") or 0)),
+        "held": number(int(after.get("held") or 0)),
+        "total": number(int(after.get("total") or after.get("credited") or after.get("amount") or 0)),
+        "format": str(FileFormat(fmt).label) if fmt in FileFormat.values else EMPTY,
+        "file": after.get("file") or EMPTY,
+        "reason": after.get("reason") or after.get("error") or EMPTY,
+        "transfer": after.get("transfer") or EMPTY,
+        "resolution": str(Resolution(resolution).label) if resolution in Resolution.values else EMPTY,
+    }
+    texts = {
+        "disbursement.batch.built": _(
+            "%(actor)s made the transfers for %(month)s: %(count)s transfers (%(held)s held), batch %(batch)s."
+        ),
+        "disbursement.file.exported": _(
+            "%(actor)s wrote the file of batch %(batch)s (%(format)s): %(count)s transfers, %(total)s đồng."
+        ),
+        "disbursement.batch.submitted": _("%(actor)s sent batch %(batch)s to the bank."),
+        "disbursement.batch.no_answer": _(
+            "The bank did not answer when batch %(batch)s was sent (%(reason)s): its status is to be asked."
+        ),
+        "disbursement.status.imported": _(
+            "%(actor)s imported the answer %(file)s for batch %(batch)s: %(count)s statuses, %(total)s đồng credited."
+        ),
+        "disbursement.status.refused": _("%(actor)s's status file %(file)s was refused: %(reason)s"),
+        "disbursement.exception.fix_asked": _(
+            "%(actor)s asked to fix the rejected transfer %(transfer)s of batch %(batch)s."
+        ),
+        "disbursement.exception.resolved": _(
+            "%(actor)s resolved the exception of transfer %(transfer)s (batch %(batch)s): %(resolution)s."
+        ),
+    }
+    template = texts.get(event.action, texts["disbursement.batch.submitted"])
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
 # One renderer per action family: the action itself first, then its prefixes, longest first.
 RENDERERS: dict[str, Renderer] = {
+    "disbursement.": _disbursement,
     "payroll.receivable.": _payroll_receivable,
     "payroll.recoveries.applied": _payroll_receivable,
     "payroll.funeral.recorded": _payroll_receivable,

@@ -44,7 +44,16 @@ ITEMS = [
     NavItem("worklists", _("Worklists"), "worklists", Cap.QUALITY_VIEW),
     NavItem("orgs", _("Organisations"), "orgs:list", Cap.ORGS_VIEW),
     NavItem("audit", _("Audit log"), "audit:list", Cap.AUDIT_VIEW),
-    NavItem("notifications", _("Notifications"), "notifications:list", Cap.NOTIFICATIONS_VIEW),
+    NavItem(
+        "notifications", _("Notifications"), "notifications:list", Cap.NOTIFICATIONS_VIEW, pages=("notifications:list",)
+    ),
+    NavItem(
+        "village_list",
+        _("Village head's list"),
+        "notifications:village_list",
+        Cap.NOTIFICATIONS_VILLAGE,
+        pages=("notifications:village_list", "notifications:village_print"),
+    ),
     NavItem("account_changes", _("Account approvals"), "account_changes:list", Cap.PAYMENTS_APPROVE_ACCOUNT),
     NavItem(
         "openings",

@@ -8,6 +8,7 @@ from .views import (
     audit,
     coverage,
     dashboard,
+    disbursement,
     imports,
     notifications,
     openings,
@@ -68,7 +69,12 @@ imports_patterns = [
     path("<int:pk>/cancel/", imports.job_cancel, name="cancel"),
     path("<int:pk>/report.xlsx", imports.job_report, name="report"),
 ]
-notifications_patterns = [path("", notifications.message_list, name="list")]
+notifications_patterns = [
+    path("", notifications.message_list, name="list"),
+    path("village-list/", notifications.village_list, name="village_list"),
+    path("village-list/print/", notifications.village_print, name="village_print"),
+    path("village-list/delivered/", notifications.village_delivered, name="village_delivered"),
+]
 openings_patterns = [
     path("", openings.request_start, name="start"),
     path("nguoi/<int:beneficiary_id>/", openings.request_form, name="request_form"),
@@ -152,6 +158,25 @@ payroll_patterns = [
     path("cycles/<int:pk>/changes/", payroll_changes.cycle_changes, name="cycle_changes"),
     path("cycles/<int:pk>/changes/build/", payroll_changes.cycle_changes_build, name="cycle_changes_build"),
     path("cycles/<int:pk>/changes/appraise/", payroll_changes.cycle_changes_appraise, name="cycle_changes_appraise"),
+    # the transfer leg: provider batches, status files, exceptions, the sandbox bank (views/disbursement.py)
+    path("cycles/<int:pk>/transfers/", disbursement.transfers, name="transfers"),
+    path("cycles/<int:pk>/transfers/build/", disbursement.transfers_build, name="transfers_build"),
+    path("transfers/batches/<int:batch_id>/", disbursement.batch_detail, name="transfer_batch"),
+    path("transfers/batches/<int:batch_id>/file/<str:fmt>/", disbursement.batch_file, name="transfer_file"),
+    path("transfers/batches/<int:batch_id>/submit/", disbursement.batch_submit, name="transfer_submit"),
+    path("transfers/batches/<int:batch_id>/query/", disbursement.batch_query, name="transfer_query"),
+    path("transfers/batches/<int:batch_id>/status-file/", disbursement.batch_status_file, name="transfer_status_file"),
+    path("transfers/exceptions/", disbursement.exception_list, name="transfer_exceptions"),
+    path("transfers/exceptions/<int:exc_id>/", disbursement.exception_detail, name="transfer_exception"),
+    path("transfers/exceptions/<int:exc_id>/fix/", disbursement.exception_fix, name="transfer_exception_fix"),
+    path("transfers/exceptions/<int:exc_id>/hold/", disbursement.exception_hold, name="transfer_exception_hold"),
+    path(
+        "transfers/exceptions/<int:exc_id>/overpayment/",
+        disbursement.exception_overpayment,
+        name="transfer_exception_overpayment",
+    ),
+    path("transfers/exceptions/<int:exc_id>/query/", disbursement.exception_query, name="transfer_exception_query"),
+    path("transfers/sandbox-bank/", disbursement.sandbox_bank, name="sandbox_bank"),
 ]
 account_patterns = [
     path("tokens/", account.tokens, name="tokens"),

@@ -9,6 +9,7 @@ def _sms_settings(settings):
     settings.ANSINH_SMS_MAX_ATTEMPTS = 3
     settings.ANSINH_SMS_RETRY_BASE_SECONDS = 60
     settings.ANSINH_SMS_RETRY_MAX_SECONDS = 3600
+    settings.ANSINH_SMS_BRANDNAME = "ANSINH"  # the default, whatever the environment says
 
 
 MOBILE = "+84912345678"

@@ -62,6 +62,7 @@ def test_every_template_fits_the_limit_without_diacritics_with_long_values():
         "place": "Bưu điện xã Châu Phú A",
         "task": "Danh sách chi trả đã thẩm định và đề nghị tạm ứng",  # payment-cycle reminders
         "date": "04/12/2026",
+        "how": "Rút tại ATM hoặc quầy giao dịch gần nhất",  # settings.ANSINH_SMS_WITHDRAW_HINT
     }
     for key, tpl in TEMPLATES.items():
         text = render(key, {k: long_values[k] for k in tpl.variables})

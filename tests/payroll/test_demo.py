@@ -124,7 +124,7 @@ def test_the_last_three_months_are_funded_in_the_demo_commune_through_the_servic
     for n in (-3, -2, -1):
         cycle = PaymentCycle.objects.get(month=_month(n), area=home, programme__code="BTXH")
         cycles[n] = cycle
-        assert cycle.state == "funded", n
+        assert cycle.state == "paying", n  # funded here, then sent through the sandbox bank
         approval = PayrollApproval.objects.get(cycle=cycle)
         digest, lines, total = content_hash(cycle)
         assert lines > 0 and approval.content_hash == digest and len(digest) == 64
@@ -186,7 +186,9 @@ def test_the_last_three_months_are_funded_in_the_demo_commune_through_the_servic
             district = Area.objects.get(tree=Tree.LEGACY, code=code)
             for month in demo.PILOT_MONTHS:
                 cycle = PaymentCycle.objects.get(month=month, area=district, programme__code="BTXH")
-                assert PayrollApproval.objects.filter(cycle=cycle).exists() and cycle.state == "funded"
+                assert PayrollApproval.objects.filter(cycle=cycle).exists()
+                # paying once its transfers went to the sandbox bank; a cycle paid all in cash waits
+                assert cycle.state == ("paying" if cycle.provider_batches.exists() else "funded")
                 lines = PayrollLine.objects.filter(cycle=cycle)
                 assert lines.exists() and not lines.exclude(area_path__startswith=district.path).exists()
     # the roles given for the 2023 steps were revoked; nobody holds one on the pre-2025 tree
@@ -200,6 +202,30 @@ def test_the_last_three_months_are_funded_in_the_demo_commune_through_the_servic
 
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, 0)
     assert otp.verify(approver, f"{totp.token():06d}")
+
+    # the transfer leg (ansinh.disbursement.demo): every funded cycle went through the sandbox bank
+    from ansinh.disbursement.demo import load_demo_transfers
+    from ansinh.disbursement.models import Instruction, Payout, ProviderBatch, TransferException
+    from ansinh.notifications.models import Message
+
+    assert ProviderBatch.objects.exists() and not ProviderBatch.objects.filter(submitted_at__isnull=True).exists()
+    instructions = Instruction.objects.count()
+    credited = Instruction.objects.filter(state="credited").count()
+    rejected = Instruction.objects.filter(state="rejected").count()
+    assert 0 < rejected < instructions * 0.15 and credited > instructions * 0.8
+    assert Payout.objects.filter(instruction__state="credited").values("instruction").distinct().count() == credited
+    assert TransferException.objects.filter(kind="rejected").count() == rejected
+    # one rejected transfer of the month before the last was switched to cash (when there is one)
+    expected = int(TransferException.objects.filter(kind="rejected", batch__cycle__month=_month(-2)).exists())
+    assert TransferException.objects.filter(kind="rejected", resolution="to_cash").count() == expected
+    assert Message.objects.filter(template_key="payment.credited").count() == credited
+    transfers = {"instructions": instructions, "payouts": Payout.objects.count(), "messages": Message.objects.count()}
+    assert load_demo_transfers()["transfers"] == 0
+    assert transfers == {
+        "instructions": Instruction.objects.count(),
+        "payouts": Payout.objects.count(),
+        "messages": Message.objects.count(),
+    }
 
     # idempotent: a second run creates nothing
     before = _counts()

@@ -42,6 +42,7 @@ ALLOWED = {
     "Email",  # msgid "Email" is translated "Email": the same word in Vietnamese
     "CCCD",  # the Vietnamese abbreviation of the citizen ID (msgid "CCCD" is spelt out in full)
     "dd/mm/yyyy",  # the date format as Vietnamese forms write it (msgid translated with a gloss)
+    "xlsx",  # a file name's extension (ds.xlsx), also a choice value of the transfer files' formats (issue 11)
     # the test personas' usernames (a login name is typed as it is, in the menu and the audit)
     "officer_a",
     "viewer_a",

@@ -20,6 +20,7 @@ from ansinh.areas.services import current_units, load_current_tree, load_legacy_
 from ansinh.core.text import format_number
 from ansinh.demo import organisations
 from ansinh.demo import registry as demo_registry
+from ansinh.disbursement.demo import load_demo_transfers
 from ansinh.openings.demo import load_demo_openings
 from ansinh.payments.demo import load_demo_payments, load_synthetic_payments
 from ansinh.payments.demo_approvals import DEMO_TOTP_SECRET, load_demo_account_changes
@@ -83,6 +84,7 @@ class Command(BaseCommand):
         load_demo_account_changes()  # account changes awaiting the approver's TOTP code
         load_demo_openings()  # account-opening requests in flight and one answered batch
         load_demo_cycles()  # provider contracts, the cycles of the 2023 pilot and of the last three months, this month
+        load_demo_transfers()  # the funded cycles sent through the sandbox bank: answers, SMS, exceptions
         load_demo_worklists()  # data-quality worklists of the demo communes, after everything above
         self.stdout.write(
             _("Demo registry: %(created)s beneficiaries created (%(seconds)s s in total).")

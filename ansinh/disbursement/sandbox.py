@@ -1,0 +1,273 @@
+"""The sandbox bank (issue 11 part 3): answers a pain.001 with a pain.002 the way the provider's
+partner bank would, so that the demo and the tests run the whole transfer loop. No bank is
+involved; the account numbers exist nowhere but in this system's encrypted store.
+
+It validates the file against the official XSD, then decides each transfer once, from a seed and
+the end-to-end id (deterministic), and from what it can check:
+
+- the account number is unknown to the system's receiving accounts → rejected AC01;
+- the account is closed → rejected AC04;
+- about 1.2 % → rejected AC01 (unknown account), 0.8 % → AC04 (closed), 1 % → BE01 (the name
+  does not match the account holder's), and any name that does not match the holder's name
+  (rapidfuzz, accent-free) → BE01;
+- with delays on, about 5 % → pending (PDNG): the final answer ("credited") comes to a status
+  query after `delay_minutes`;
+- the rest → credited (ACSC).
+
+It keeps its own books (`SandboxTransfer`, `SandboxMessage`): a transfer is credited at most
+once, whatever is resent; the same file again is answered from the books. Reached through
+`ansinh.disbursement.bank.SandboxBank` (the UI and the CLI) and, when enabled, the HTTP endpoint
+of `views_sandbox` (the protocol of docs/bank-gateway.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.utils import timezone
+from rapidfuzz import fuzz
+
+from ansinh.core.bulk import insert_rows
+from ansinh.core.text import strip_accents
+from ansinh.payments import crypto
+from ansinh.payments.models import AccountStatus, ReceivingAccount
+
+from .models import SandboxMessage, SandboxTransfer
+
+CHUNK = 2000
+DEFAULT_SEED = "ansinh-sandbox"
+
+
+def enabled() -> bool:
+    return getattr(settings, "ANSINH_BANK_GATEWAY", "sandbox") == "sandbox"
+
+
+@dataclass(frozen=True)
+class Options:
+    seed: str = DEFAULT_SEED
+    delays: bool = True
+    delay_minutes: int = 60
+    validate: bool = True
+
+
+def default_options() -> Options:
+    return Options(
+        seed=getattr(settings, "ANSINH_SANDBOX_BANK_SEED", DEFAULT_SEED),
+        delays=getattr(settings, "ANSINH_SANDBOX_BANK_DELAYS", True),
+    )
+
+
+class SandboxRefused(ValueError):
+    """The sandbox bank refuses the file (not a valid pain.001)."""
+
+
+def _bucket(seed: str, e2e: str) -> int:
+    return int(hashlib.sha256(f"{seed}:{e2e}".encode()).hexdigest()[:8], 16) % 1000
+
+
+def _plain(name: str) -> str:
+    return " ".join(strip_accents(name or "").upper().split())
+
+
+def _decide(options: Options, e2e: str, name: str, account) -> tuple[str, str, str, str]:
+    """(status, reason, final status, final reason) of a new transfer."""
+    if account is None:
+        return "RJCT", "AC01", "RJCT", "AC01"
+    if account.status == AccountStatus.CLOSED:
+        return "RJCT", "AC04", "RJCT", "AC04"
+    bucket = _bucket(options.seed, e2e)
+    if bucket < 12:
+        return "RJCT", "AC01", "RJCT", "AC01"
+    if bucket < 20:
+        return "RJCT", "AC04", "RJCT", "AC04"
+    if bucket < 30 or fuzz.token_sort_ratio(_plain(name), _plain(account.holder_name)) < 80:
+        return "RJCT", "BE01", "RJCT", "BE01"
+    if options.delays and bucket < 80:
+        return "PDNG", "", "ACSC", ""
+    return "ACSC", "", "ACSC", ""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def receive(source: Path, out: BinaryIO, *, options: Options | None = None, now: datetime | None = None) -> None:
+    """Take a pain.001 file and write the pain.002 answer to `out` (see the module)."""
+    from .formats import FormatError, pain001
+
+    options = options or default_options()
+    now = now or timezone.now()
+    source = Path(source)
+    if options.validate:
+        try:
+            pain001.validate(source)
+        except FormatError as exc:
+            raise SandboxRefused(str(exc)) from exc
+    header = pain001.read_header(source)
+    sha = _sha256(source)
+    if not SandboxMessage.objects.filter(sha256=sha).exists():
+        _book(source, header["message_id"], options, now)
+        SandboxMessage.objects.get_or_create(
+            sha256=sha,
+            defaults={
+                "message_id": header["message_id"],
+                "transactions": header["count"],
+                "control_sum": header["total"],
+                "received_at": now,
+            },
+        )
+    _answer(header, source, out, now)
+
+
+def _book(source: Path, message_id: str, options: Options, now: datetime) -> None:
+    """Decide the transfers of the file not decided before (a resent id keeps its decision)."""
+    from .formats import pain001
+
+    def flush(chunk: list) -> None:
+        known = set(
+            SandboxTransfer.objects.filter(end_to_end_id__in=[t.end_to_end_id for t in chunk]).values_list(
+                "end_to_end_id", flat=True
+            )
+        )
+        fresh = [t for t in chunk if t.end_to_end_id not in known]
+        if not fresh:
+            return
+        hashes = crypto.hash_many([t.creditor_account for t in fresh])
+        accounts = {
+            a.number_hash: a
+            for a in ReceivingAccount.objects.filter(number_hash__in=set(hashes)).only(
+                "number_hash", "status", "holder_name"
+            )
+        }
+        rows = []
+        for t, h in zip(fresh, hashes, strict=True):
+            status, reason, final, final_reason = _decide(options, t.end_to_end_id, t.creditor_name, accounts.get(h))
+            rows.append(
+                SandboxTransfer(
+                    end_to_end_id=t.end_to_end_id,
+                    message_id=message_id,
+                    amount=t.amount,
+                    creditor_name=t.creditor_name,
+                    account_hash=h,
+                    bank_status=status,
+                    reason_code=reason,
+                    final_status=final,
+                    final_reason_code=final_reason,
+                    received_at=now,
+                    answer_after=now + timedelta(minutes=options.delay_minutes) if status == "PDNG" else None,
+                    credited_at=now if status == "ACSC" else None,
+                )
+            )
+        insert_rows(SandboxTransfer, rows)
+
+    chunk: list = []
+    for transfer in pain001.iter_transfers(source):
+        chunk.append(transfer)
+        if len(chunk) >= CHUNK:
+            flush(chunk)
+            chunk = []
+    if chunk:
+        flush(chunk)
+
+
+def _release(now: datetime, message_id: str | None = None) -> None:
+    """Pending transfers whose delay is over get their final answer (credited once)."""
+    due = SandboxTransfer.objects.filter(bank_status="PDNG", answer_after__lte=now)
+    if message_id is not None:
+        due = due.filter(message_id=message_id)
+    due.filter(final_status="ACSC").update(bank_status="ACSC", reason_code="", credited_at=now)
+    due.exclude(final_status="ACSC").update(bank_status="RJCT", reason_code="NARR")
+
+
+def _statuses(source: Path):
+    """The answer for each transfer of the file, in the file's order, from the books."""
+    from .formats import pain001, pain002
+
+    chunk: list = []
+
+    def emit(chunk):
+        books = {
+            t.end_to_end_id: t
+            for t in SandboxTransfer.objects.filter(end_to_end_id__in=[c.end_to_end_id for c in chunk]).only(
+                "end_to_end_id", "bank_status", "reason_code"
+            )
+        }
+        for c in chunk:
+            t = books[c.end_to_end_id]
+            yield pain002.TxStatus(
+                end_to_end_id=c.end_to_end_id, status=t.bank_status, reason_code=t.reason_code, amount=c.amount
+            )
+
+    for transfer in pain001.iter_transfers(source):
+        chunk.append(transfer)
+        if len(chunk) >= CHUNK:
+            yield from emit(chunk)
+            chunk = []
+    if chunk:
+        yield from emit(chunk)
+
+
+def _group_status(message_id: str) -> str:
+    statuses = set(
+        SandboxTransfer.objects.filter(message_id=message_id).values_list("bank_status", flat=True).distinct()
+    )
+    if statuses == {"ACSC"}:
+        return "ACSC"
+    if statuses == {"RJCT"}:
+        return "RJCT"
+    if statuses == {"PDNG"}:
+        return "PDNG"
+    return "PART"
+
+
+def _answer(header: dict, source: Path, out: BinaryIO, now: datetime) -> None:
+    from .formats import pain002
+
+    _release(now, header["message_id"])
+    group = pain002.GroupStatus(
+        message_id=f"SBX-{now:%Y%m%d%H%M%S}-{header['message_id']}"[:35],
+        created_at=now.replace(microsecond=0),
+        original_message_id=header["message_id"],
+        original_name="pain.001.001.09",
+        original_count=header["count"],
+        original_total=header["total"],
+        group_status=_group_status(header["message_id"]),
+    )
+    pain002.write(out, group, _statuses(source))
+
+
+def status_report(message_id: str, out: BinaryIO, *, now: datetime | None = None) -> bool:
+    """Answer a status query for a message received before (False: never received)."""
+    from .formats import pain002
+
+    now = now or timezone.now()
+    message = SandboxMessage.objects.filter(message_id=message_id).order_by("-received_at").first()
+    if message is None:
+        return False
+    _release(now, message_id)
+    group = pain002.GroupStatus(
+        message_id=f"SBQ-{now:%Y%m%d%H%M%S}-{message_id}"[:35],
+        created_at=now.replace(microsecond=0),
+        original_message_id=message_id,
+        original_name="pain.001.001.09",
+        original_count=message.transactions,
+        original_total=message.control_sum,
+        group_status=_group_status(message_id),
+    )
+    rows = SandboxTransfer.objects.filter(message_id=message_id).order_by("id")
+    statuses = (
+        pain002.TxStatus(end_to_end_id=e2e, status=status, reason_code=code, amount=amount)
+        for e2e, status, code, amount in rows.values_list(
+            "end_to_end_id", "bank_status", "reason_code", "amount"
+        ).iterator(CHUNK)
+    )
+    pain002.write(out, group, statuses)
+    return True
