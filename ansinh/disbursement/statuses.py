@@ -311,9 +311,9 @@ def _write_rows(job: StatusImport, statuses) -> int:
     return count
 
 
-def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[list[int], list[int]]:
-    """Link, classify and apply the job's rows (SQL); returns the instructions credited and
-    rejected by this job."""
+def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[int, int]:
+    """Link, classify and apply the job's rows (SQL); returns how many instructions this job
+    credited and rejected."""
     r, i = StatusImportRow._meta.db_table, Instruction._meta.db_table
     from ansinh.payroll.models import PayrollLine
 
@@ -373,20 +373,20 @@ def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[li
             f"status_at = %s FROM {r} AS r WHERE r.job_id = %s AND r.outcome = %s AND r.instruction_id = i.id",
             [now, job.pk, RowOutcome.APPLIED],
         )
+        # counts and the reason codes only: a million ids fetched into lists took hundreds of MB
         cur.execute(
-            f"SELECT r.instruction_id, r.status, r.reason_code FROM {r} AS r "  # noqa: S608
-            "WHERE r.job_id = %s AND r.outcome = %s AND r.status IN (%s, %s)",
+            f"SELECT r.status, r.reason_code, COUNT(*) FROM {r} AS r "  # noqa: S608
+            "WHERE r.job_id = %s AND r.outcome = %s AND r.status IN (%s, %s) GROUP BY r.status, r.reason_code",
             [job.pk, RowOutcome.APPLIED, I.CREDITED, I.REJECTED],
         )
-        credited: list[int] = []
-        rejected: list[int] = []
-        codes: dict[str, list[int]] = {}
-        for pk, status, code in cur.fetchall():
+        credited = rejected = 0
+        codes: list[str] = []
+        for status, code, n in cur.fetchall():
             if status == I.CREDITED:
-                credited.append(pk)
+                credited += int(n)
             else:
-                rejected.append(pk)
-                codes.setdefault(code or "", []).append(pk)
+                rejected += int(n)
+                codes.append(code or "")
         # the one settled payment of each line the credited transfers paid; a line paid already is
         # skipped by its unique key (ON CONFLICT), not by a NOT EXISTS sub-query: on a payout
         # table whose statistics say "empty" (the first month) the planner scanned the whole
@@ -404,12 +404,20 @@ def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[li
             "ON CONFLICT (line_id) DO NOTHING",
             [now, job.pk, RowOutcome.APPLIED, I.CREDITED],
         )
-    from .formats import pain002
+        from .formats import pain002
 
-    for code, ids in codes.items():
-        for start in range(0, len(ids), CHUNK):
-            Instruction.objects.filter(pk__in=ids[start : start + CHUNK]).update(
-                reason=pain002.reason_text(code)[:255] if code else _("Rejected by the bank")
+        # the reason in words, one UPDATE per reason code
+        for code in codes:
+            cur.execute(
+                f"UPDATE {i} AS i SET reason = %s FROM {r} AS r WHERE r.job_id = %s AND r.outcome = %s "  # noqa: S608
+                "AND r.status = %s AND r.reason_code = %s AND r.instruction_id = i.id",
+                [
+                    pain002.reason_text(code)[:255] if code else _("Rejected by the bank"),
+                    job.pk,
+                    RowOutcome.APPLIED,
+                    I.REJECTED,
+                    code,
+                ],
             )
     return credited, rejected
 

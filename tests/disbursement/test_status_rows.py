@@ -74,6 +74,7 @@ def test_a_repeated_row_changes_nothing(sent, preparer_a):
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.state, second.state, second.reason_code) == (I.CREDITED, I.REJECTED, "AC04")
+    assert second.reason == pain002.reason_text("AC04") and not first.reason
     assert Payout.objects.filter(instruction=first).count() == 1
     assert job.summary["rows"] == 6 and job.summary["unknown_ids"] == ["ANS-999999-1", "ANS-999999-1"]
 
