@@ -64,6 +64,21 @@ class Cap:
     # read an SMS in Vietnamese or have no phone. The village head (their village) and the
     # commune officer (the commune's villages) read it, print it and mark the notices delivered.
     NOTIFICATIONS_VILLAGE = "notifications.village_list"
+    # Cash pay-out (ansinh.cashout, issue 12): who reads pay points and cash lists; who manages
+    # pay points, routes and their days and builds the month's cash lists (the commune with the
+    # provider, and the office); who records receipts and withdrawals and closes a list (the
+    # provider's staff).
+    CASH_VIEW = "cashout.view"
+    CASH_MANAGE = "cashout.manage"
+    CASH_RECORD = "cashout.record"
+    # Complaints (ansinh.complaints): those who take them in and resolve them (the commune, the
+    # office, the provider for those routed to it); the register's counts for readers.
+    COMPLAINTS_HANDLE = "complaints.handle"
+    COMPLAINTS_VIEW = "complaints.view"
+    # Applications for the monthly allowance (ansinh.applications): the commune receives and
+    # reviews them and posts them publicly; the decision is registry.decide (the chairperson's
+    # decision recorded by the commune since 2025-07-01).
+    APPLICATIONS_REVIEW = "applications.review"
 
 
 _VIEW = {Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.AUDIT_VIEW, Cap.ORGS_VIEW}
@@ -162,6 +177,21 @@ ROLE_CAPABILITIES[Role.COMMUNE_OFFICER] = ROLE_CAPABILITIES[Role.COMMUNE_OFFICER
 # Issue 11: the village head's list of payment notices (read out, then marked delivered).
 for _role in (Role.VILLAGE_HEAD, Role.COMMUNE_OFFICER):
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.NOTIFICATIONS_VILLAGE}
+
+# Issue 12: cash pay-out, complaints, applications.
+_CASH_AND_CASEWORK: dict[str, frozenset[str]] = {
+    Role.COMMUNE_OFFICER: frozenset(
+        {Cap.CASH_VIEW, Cap.CASH_MANAGE, Cap.COMPLAINTS_HANDLE, Cap.COMPLAINTS_VIEW, Cap.APPLICATIONS_REVIEW}
+    ),
+    Role.OFFICE_OFFICER: frozenset({Cap.CASH_VIEW, Cap.CASH_MANAGE, Cap.COMPLAINTS_HANDLE, Cap.COMPLAINTS_VIEW}),
+    Role.PROVIDER_STAFF: frozenset({Cap.CASH_VIEW, Cap.CASH_RECORD, Cap.COMPLAINTS_HANDLE, Cap.COMPLAINTS_VIEW}),
+    Role.VILLAGE_HEAD: frozenset({Cap.CASH_VIEW}),
+    Role.APPROVER: frozenset({Cap.CASH_VIEW, Cap.COMPLAINTS_VIEW}),
+    Role.TREASURY_VIEWER: frozenset({Cap.CASH_VIEW}),
+    Role.PROVINCE_MONITOR: frozenset({Cap.CASH_VIEW, Cap.COMPLAINTS_VIEW}),
+}
+for _role, _caps in _CASH_AND_CASEWORK.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
 
 
 def capabilities_of(role: str) -> frozenset[str]:

@@ -67,3 +67,15 @@ api.add_router("/", payroll_approval.router)
 from . import disbursement  # noqa: E402
 
 api.add_router("/", disbursement.router)
+
+from . import cashout  # noqa: E402
+
+api.add_router("/", cashout.router)
+
+from . import complaints  # noqa: E402
+
+api.add_router("/", complaints.router)
+
+from . import applications  # noqa: E402
+
+api.add_router("/", applications.router)

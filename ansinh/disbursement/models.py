@@ -321,6 +321,7 @@ class ExceptionKind(models.TextChoices):
     LATE_CREDIT = "late_credit", _("Credited after a switch to cash")
     AMOUNT_MISMATCH = "mismatch", _("Amount in the answer differs")
     NO_ANSWER = "no_answer", _("No answer from the bank")
+    CANNOT_WITHDRAW = "cannot_withdraw", _("Could not withdraw at the pay point")
 
 
 class ExceptionState(models.TextChoices):
@@ -339,7 +340,7 @@ class Resolution(models.TextChoices):
 
 
 class TransferException(models.Model):
-    kind = models.CharField(_("exception"), max_length=12, choices=ExceptionKind.choices)
+    kind = models.CharField(_("exception"), max_length=16, choices=ExceptionKind.choices)
     state = models.CharField(_("state"), max_length=10, choices=ExceptionState.choices, default=ExceptionState.OPEN)
     instruction = models.ForeignKey(
         Instruction, null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"

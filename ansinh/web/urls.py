@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from . import urls_applications, urls_cashout, urls_complaints, urls_lookup
 from .views import (
     account,
     account_changes,
@@ -207,4 +208,20 @@ urlpatterns = [
     path("mo-tai-khoan/", include((openings_patterns, "openings"))),
     path("account-changes/", include((account_changes_patterns, "account_changes"))),
     path("payments/", include((coverage_patterns, "coverage"))),
+    path("cash/", include((urls_cashout.urlpatterns, "cashout"))),
+    path("complaints/", include((urls_complaints.urlpatterns, "complaints"))),
+    path("applications/", include((urls_applications.urlpatterns, "applications"))),
+    # the public, mobile-first site (no sign-in): status lookup, complaints, applications
+    path(
+        "",
+        include(
+            (
+                urls_lookup.public_urlpatterns
+                + urls_complaints.public_urlpatterns
+                + urls_applications.public_urlpatterns
+                + urls_cashout.public_urlpatterns,
+                "public",
+            )
+        ),
+    ),
 ]

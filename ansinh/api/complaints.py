@@ -1,0 +1,5 @@
+"""API of ansinh.complaints (issue 12)."""
+
+from ninja import Router
+
+router = Router(tags=["complaints"])

@@ -1,0 +1,1 @@
+"""Models of ansinh.applications (issue 12)."""

@@ -1,0 +1,1 @@
+"""Models of ansinh.complaints (issue 12)."""

@@ -1,0 +1,1 @@
+"""Models of ansinh.lookup (issue 12)."""
