@@ -258,7 +258,9 @@ class ImportState(models.TextChoices):
 class StatusImport(models.Model):
     source = models.CharField(_("format"), max_length=10, choices=ImportSource.choices)
     file_name = models.CharField(_("file"), max_length=255, blank=True)
-    checksum = models.CharField(_("SHA-256 of the content"), max_length=64, unique=True)
+    # unique among applied jobs: the same content is booked once; a refusal (another batch's report,
+    # a file that differs from the approved one) never stops the right import of the same content
+    checksum = models.CharField(_("SHA-256 of the content"), max_length=64, db_index=True)
     message_id = models.CharField(_("status message id"), max_length=35, blank=True)
     original_message_id = models.CharField(_("original message id"), max_length=35, blank=True)
     batch = models.ForeignKey(
@@ -278,7 +280,10 @@ class StatusImport(models.Model):
         verbose_name = _("status file")
         verbose_name_plural = _("status files")
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(state__in=ImportState.values), name="disb_import_state")]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=ImportState.values), name="disb_import_state"),
+            models.UniqueConstraint(fields=["checksum"], condition=Q(state="applied"), name="disb_import_applied_once"),
+        ]
 
     def __str__(self) -> str:
         return self.file_name or self.checksum[:12]

@@ -42,7 +42,7 @@ from ansinh.core.bulk import insert_rows
 from ansinh.payroll.models import CycleState
 from ansinh.payroll.services import transition
 
-from .batches import BatchForbidden, BatchRefused, require_operate
+from .batches import BatchForbidden, BatchRefused, may_operate, require_operate
 from .models import (
     BATCH_TRANSITIONS,
     BatchState,
@@ -111,6 +111,10 @@ def _refuse(actor, *, source, name, sha, reason, batch=None, message_id="", orig
     return job
 
 
+def _operates(actor, batch: ProviderBatch) -> bool:
+    return actor is None or may_operate(actor, batch.cycle)
+
+
 def import_status(
     *, actor, content: Source, source: str, file_name: str = "", batch: ProviderBatch | None = None
 ) -> StatusImport:
@@ -123,10 +127,12 @@ def import_status(
         raise BatchRefused(_("Unknown file format."))
     with _as_path(content) as path:
         sha = checksum(path)
-        existing = StatusImport.objects.filter(checksum=sha).select_related("batch__cycle__area").first()
-        if existing is not None:
-            if existing.batch is not None:
-                require_operate(actor, existing.batch.cycle)
+        existing = (
+            StatusImport.objects.filter(checksum=sha, state=ImportState.APPLIED)
+            .select_related("batch__cycle__area")
+            .first()
+        )
+        if existing is not None and (existing.batch is None or _operates(actor, existing.batch)):
             return existing
         name = file_name or path.name
         if source == ImportSource.PAIN002:
@@ -137,9 +143,9 @@ def import_status(
                 .filter(message_id=group.original_message_id)
                 .first()
             )
+            if target is not None and not _operates(actor, target):
+                target = None  # another area's batch is, for this user, one the system never sent
             if target is None or (batch is not None and target.pk != batch.pk):
-                if target is not None:
-                    require_operate(actor, target.cycle)
                 reason = _("The report answers message %(id)s, which is not this batch's.") % {
                     "id": group.original_message_id
                 }
@@ -218,6 +224,11 @@ def import_status(
 def _apply(actor, batch: ProviderBatch, source, name, sha, statuses, group_status: str, message: str) -> StatusImport:
     with transaction.atomic():
         ProviderBatch.objects.select_for_update().filter(pk=batch.pk).first()
+        # the same file imported at the same moment: the second waits for the batch's lock, then
+        # finds the first one's job
+        done = StatusImport.objects.filter(checksum=sha, state=ImportState.APPLIED).first()
+        if done is not None:
+            return done
         job = StatusImport.objects.create(
             source=source,
             file_name=name[:255],

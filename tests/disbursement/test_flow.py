@@ -407,3 +407,49 @@ def test_the_payees_are_told_once_the_import_commits(funded, preparer_a, tmp_pat
     from ansinh.disbursement.notices import notify_pending
 
     assert notify_pending() == {"credited": 0, "failed": 0}  # the sweep finds nothing left
+
+
+def test_another_areas_report_is_unknown_to_them_and_never_blocks_the_owner(funded, preparer_a, tree, tmp_path):
+    """An officer of commune B who uploads A's pain.002 learns nothing of A (the report answers a
+    message the system never sent, for them) and their refused upload does not stop A's preparer
+    from importing the same file."""
+    from ansinh.accounts.roles import Role
+    from tests.conftest import make_user
+
+    office_b = make_user("office_b_flow", Role.OFFICE_OFFICER, tree.b)
+    batches.build_batches(actor=preparer_a, cycle=funded)
+    batch = ProviderBatch.objects.get(cycle=funded)
+    content, _ = write(batch)
+    answer = bank_answer(content, tmp_path)
+    refused = statuses.import_status(actor=office_b, content=answer, source=ImportSource.PAIN002)
+    assert refused.state == ImportState.REFUSED and refused.batch is None
+    assert batch.message_id in refused.refused_reason and "chưa từng gửi" in refused.refused_reason
+    assert not Payout.objects.exists()
+    job = statuses.import_status(actor=preparer_a, content=answer, source=ImportSource.PAIN002)
+    assert job.state == ImportState.APPLIED and job.batch == batch
+    assert Payout.objects.count() > 0
+    # B again, once A's import is there: still nothing of A (a refusal of their own, not A's job)
+    again = statuses.import_status(actor=office_b, content=answer, source=ImportSource.PAIN002)
+    assert again.pk not in (job.pk, refused.pk) and again.state == ImportState.REFUSED and again.batch is None
+    assert again.summary == {}
+
+
+def test_a_report_refused_for_the_wrong_batch_imports_on_the_right_one(funded, preparer_a, tmp_path):
+    batches.build_batches(actor=preparer_a, cycle=funded)
+    batch = ProviderBatch.objects.get(cycle=funded)
+    content, _ = write(batch)
+    answer = bank_answer(content, tmp_path)
+    other = ProviderBatch.objects.create(
+        cycle=funded,
+        provider=batch.provider,
+        contract=batch.contract,
+        sequence=2,
+        message_id="ANS-OTHER-2",
+        approval_hash=batch.approval_hash,
+        area_path=batch.area_path,
+        created_at=batch.created_at,
+    )
+    refused = statuses.import_status(actor=preparer_a, content=answer, source=ImportSource.PAIN002, batch=other)
+    assert refused.state == ImportState.REFUSED
+    job = statuses.import_status(actor=preparer_a, content=answer, source=ImportSource.PAIN002, batch=batch)
+    assert job.state == ImportState.APPLIED and job.pk != refused.pk
