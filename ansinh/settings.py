@@ -324,6 +324,13 @@ ANSINH_SMS_BRANDNAME = os.environ.get("ANSINH_SMS_BRANDNAME", "ANSINH").strip()
 # Whom a person calls about a notice (a change of account, a transfer that failed); empty: the
 # People's Committee of their commune (payments.approvals.hotline).
 ANSINH_HOTLINE = os.environ.get("ANSINH_HOTLINE", "").strip()
+# The public status lookup (ansinh.lookup): look-ups allowed per client address and per CCCD,
+# "count/seconds" (fixed windows in the database, shared by every server process).
+ANSINH_LOOKUP_LIMIT_CLIENT = os.environ.get("ANSINH_LOOKUP_LIMIT_CLIENT", "10/600")
+ANSINH_LOOKUP_LIMIT_CCCD = os.environ.get("ANSINH_LOOKUP_LIMIT_CCCD", "5/3600")
+# Reverse proxies in front of the application that append the client's address to
+# X-Forwarded-For (0: the client is REMOTE_ADDR; never more than really sit in front).
+ANSINH_TRUSTED_PROXIES = int(os.environ.get("ANSINH_TRUSTED_PROXIES", "0"))
 # Where and how money credited to an account is withdrawn, one short sentence at the end of the
 # "credited" notice (Vietnamese; the diacritics go when the SMS needs it).
 ANSINH_SMS_WITHDRAW_HINT = os.environ.get(
@@ -345,3 +352,7 @@ ANSINH_SANDBOX_BANK_KEY = os.environ.get("ANSINH_SANDBOX_BANK_KEY", "sandbox-key
 # Hours after which a batch sent to the bank without a final answer for every transfer is
 # queried for its status (the scheduled task; never a blind resend).
 ANSINH_BANK_QUERY_AFTER_HOURS = int(os.environ.get("ANSINH_BANK_QUERY_AFTER_HOURS", "4"))
+# Complaints (ansinh.complaints.deadlines): working days to answer feedback (phản ánh) and a
+# complaint (khiếu nại; Luật Khiếu nại 2011 art. 27–28: 10 working days to accept, 30 days to settle).
+ANSINH_COMPLAINT_DAYS_FEEDBACK = int(os.environ.get("ANSINH_COMPLAINT_DAYS_FEEDBACK", "10"))
+ANSINH_COMPLAINT_DAYS_COMPLAINT = int(os.environ.get("ANSINH_COMPLAINT_DAYS_COMPLAINT", "30"))

@@ -135,6 +135,10 @@ def fix_approved(fix: LineFix, actor) -> None:
         exc.fix = fix
         exc.save(update_fields=["fix"])
         _resolve(actor, exc, resolution)
+    # the cash lists of the month, once made, follow at once (a line switched to cash shows up)
+    from ansinh.cashout.lists import refresh_after_fix
+
+    refresh_after_fix(actor=actor, cycle=fix.line.cycle)
 
 
 def fix_rejected(fix: LineFix, actor) -> None:

@@ -64,6 +64,15 @@ TEMPLATES: dict[str, Template] = {
         ),
         frozenset({"name", "month", "amount", "date", "place"}),
     ),
+    # a cash list closed with a person not paid because they died or moved (ansinh.cashout.closing),
+    # to the commune officers: record it in the registry so that the stop rules apply
+    "cashout.record_stop": Template(
+        _(
+            "%(name)s was not paid in cash for %(month)s at %(place)s: %(what)s. Record it in the "
+            "registry so that the allowance stops."
+        ),
+        frozenset({"name", "month", "place", "what"}),
+    ),
     # payment-cycle deadlines, to the officers who answer for them (ansinh.payroll.reminders)
     "payroll.deadline_soon": Template(
         _("%(task)s of %(place)s for %(month)s is due on %(date)s."),
@@ -72,6 +81,20 @@ TEMPLATES: dict[str, Template] = {
     "payroll.deadline_missed": Template(
         _("%(task)s of %(place)s for %(month)s was due on %(date)s and is not done yet."),
         frozenset({"task", "place", "month", "date"}),
+    ),
+    # a complaint was answered (ansinh.complaints.services), to the phone the person gave: the
+    # reference and the outcome only, the answer itself is on the status page
+    "complaint.closed": Template(
+        _(
+            "Your request %(reference)s was answered: %(outcome)s. See the answer on the lookup page "
+            "or call %(hotline)s."
+        ),
+        frozenset({"reference", "outcome", "hotline"}),
+    ),
+    # the one-time code of the public status lookup (ansinh.lookup.services.send_code)
+    "lookup.code": Template(
+        _("Your code to see the allowance status is %(code)s, valid for %(minutes)s minutes. Never give it to anyone."),
+        frozenset({"code", "minutes"}),
     ),
 }
 

@@ -409,9 +409,10 @@ DEATH_NUMBER, UP_NUMBER, DOWN_NUMBER = "1187/QĐ-UBND", "1188/QĐ-UBND", "1189/Q
 ORGANISERS = (("Văn", "Hùng"), ("Thị", "Thu Hằng"), ("Văn", "Phước"), ("Thị", "Ngọc Mai"), ("Minh", "Trí"))
 
 
-def _candidates(commune: Area, code: str, condition: str = ""):
+def _candidates(commune: Area, code: str, condition: str = "", *, started_by: date):
     """Receiving beneficiaries of the commune with one claim in force (of `code` and
-    `condition`), no representative, no pending account change, in a stable order."""
+    `condition`) since `started_by` at the latest, no representative, no pending account change,
+    in a stable order."""
     single = BeneficiaryCategory.objects.filter(to_month__isnull=True).values("beneficiary_id")
     claim = BeneficiaryCategory.objects.filter(category__code=code, to_month__isnull=True)
     if condition:
@@ -419,6 +420,7 @@ def _candidates(commune: Area, code: str, condition: str = ""):
     others = BeneficiaryCategory.objects.filter(to_month__isnull=True).exclude(category__code=code)
     return (
         Beneficiary.objects.filter(commune=commune, status=RegistryStatus.ACTIVE, ethnicity="Kinh", pk__in=single)
+        .filter(start_month__lte=started_by)
         .filter(pk__in=claim.values("beneficiary_id"))
         .exclude(pk__in=others.values("beneficiary_id"))
         .exclude(representations__isnull=False)
@@ -446,7 +448,7 @@ def _late_decisions(commune: Area, officer: User, *, first: date, now: date) -> 
     signed = now.replace(day=5)
     made = 0
     if not _decided(commune, DEATH_NUMBER, signed):
-        person = _pick(rng, _candidates(commune, "D20.5.5.c"))
+        person = _pick(rng, _candidates(commune, "D20.5.5.c", started_by=first))
         if person is not None:
             family = person.full_name.split(" ", 1)[0]
             middle, given = rng.choice(ORGANISERS)
@@ -474,7 +476,7 @@ def _late_decisions(commune: Area, officer: User, *, first: date, now: date) -> 
     ):
         if _decided(commune, number, signed):
             continue
-        person = _pick(rng, _candidates(commune, "D20.5.6", before))
+        person = _pick(rng, _candidates(commune, "D20.5.6", before, started_by=first))
         if person is None:
             continue
         record_decision(

@@ -1463,9 +1463,199 @@ def _disbursement(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, str(template) % values, note=note_text(event.note))
 
 
+def _complaint(event: AuditEvent, look: Lookups) -> Entry:
+    """Complaints (ansinh.complaints): received online or by staff, assigned or routed, linked,
+    closed; the register exported."""
+    from ansinh.complaints.models import Channel, Kind, RoutedTo, State, Topic
+
+    after, before = event.after or {}, event.before or {}
+
+    def label(choices, value) -> str:
+        return str(choices(value).label) if value in choices.values else EMPTY
+
+    values = {
+        "actor": look.actor(event),
+        "reference": after.get("reference") or event.object_repr or EMPTY,
+        "name": after.get("name") or EMPTY,
+        "kind": label(Kind, after.get("kind")).lower(),
+        "topic": label(Topic, after.get("topic")),
+        "channel": label(Channel, after.get("channel")).lower(),
+        "routed": label(RoutedTo, after.get("routed_to")),
+        "assignee": after.get("assignee") or EMPTY,
+        "due": date_text(str(after.get("due_on") or "")) or EMPTY,
+        "lines": number(len(after.get("lines") or [])),
+        "exceptions": number(len(after.get("exceptions") or [])),
+        "state": label(State, before.get("state")),
+        "rows": number(int(after.get("rows") or 0)),
+    }
+    if event.action == "complaints.complaint.lodged":
+        if event.actor_id is None:
+            template = _("%(name)s sent %(kind)s %(reference)s online (%(topic)s), to %(routed)s, due %(due)s.")
+        else:
+            template = _(
+                "%(actor)s received %(kind)s %(reference)s from %(name)s %(channel)s (%(topic)s), to %(routed)s, "
+                "due %(due)s."
+            )
+    elif event.action == "complaints.complaint.assigned":
+        if "assignee" in after and "routed_to" in after:
+            template = _("%(actor)s gave complaint %(reference)s to %(assignee)s and routed it to %(routed)s.")
+        elif "assignee" in after:
+            template = _("%(actor)s gave complaint %(reference)s to %(assignee)s.")
+        else:
+            template = _("%(actor)s routed complaint %(reference)s to %(routed)s.")
+    else:
+        template = {
+            "complaints.complaint.identified": _("%(actor)s linked complaint %(reference)s to %(name)s."),
+            "complaints.complaint.linked": _(
+                "%(actor)s linked complaint %(reference)s to %(lines)s payroll lines and %(exceptions)s "
+                "transfer exceptions."
+            ),
+            "complaints.complaint.resolved": _("%(actor)s resolved complaint %(reference)s."),
+            "complaints.complaint.rejected": _("%(actor)s did not accept complaint %(reference)s."),
+            "complaints.complaint.withdrawn": _("%(actor)s recorded that complaint %(reference)s was withdrawn."),
+            "complaints.register.exported": _("%(actor)s exported the complaint register (%(rows)s rows)."),
+        }.get(event.action, _("%(actor)s changed complaint %(reference)s."))
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
+def _applications(event: AuditEvent, look: Lookups) -> Entry:
+    """Applications for the monthly allowance: received, documents, review, posting, decision."""
+    from ansinh.applications.models import AttachmentKind, Channel
+
+    after = event.after or {}
+    channel, kind = after.get("channel"), after.get("kind")
+    values = {
+        "actor": look.actor(event),
+        "reference": after.get("reference") or event.object_repr or EMPTY,
+        "channel": str(Channel(channel).label).lower() if channel in Channel.values else EMPTY,
+        "count": number(int(after.get("documents") or 0)),
+        "starts": date_text(after.get("posting_starts") or "") or EMPTY,
+        "ends": date_text(after.get("posting_ends") or "") or EMPTY,
+        "month": month_text(after.get("start_month") or "") or EMPTY,
+        "number": after.get("decision_number") or EMPTY,
+        "kind": str(AttachmentKind(kind).label).lower() if kind in AttachmentKind.values else EMPTY,
+    }
+    texts = {
+        "applications.submitted": _("Application %(reference)s was received (%(channel)s) with %(count)s documents."),
+        "applications.documents_added": _("%(count)s documents were added to application %(reference)s."),
+        "applications.accepted": _("%(actor)s accepted application %(reference)s for public posting."),
+        "applications.returned": _("%(actor)s returned application %(reference)s for more documents."),
+        "applications.posted": _("%(actor)s posted application %(reference)s publicly from %(starts)s to %(ends)s."),
+        "applications.approved": _(
+            "%(actor)s recorded decision %(number)s approving application %(reference)s: paid from %(month)s."
+        ),
+        "applications.rejected": _("%(actor)s recorded that application %(reference)s is not approved."),
+        "applications.withdrawn": _("%(actor)s recorded that application %(reference)s is withdrawn."),
+        "applications.document_opened": _("%(actor)s opened a document (%(kind)s) of application %(reference)s."),
+    }
+    template = texts.get(event.action, texts["applications.submitted"])
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
+def _cash_recording(event: AuditEvent, look: Lookups) -> Entry:
+    """Recording on the cash lists (issue 12 parts 3 and 4): receipts, conflicts, closing a list,
+    withdrawals at a pay point, account follow-ups closed."""
+    from ansinh.cashout.models import (
+        CannotWithdrawReason,
+        NotPaidReason,
+        ReceiptResult,
+        WithdrawalMeans,
+    )
+
+    after = event.after or {}
+    reason = after.get("reason") or ""
+    result = after.get("result") or ""
+    means = after.get("means") or ""
+    if reason in NotPaidReason.values and event.action.startswith("cashout.receipt."):
+        reason_text = str(NotPaidReason(reason).label)
+    elif reason in CannotWithdrawReason.values:
+        reason_text = str(CannotWithdrawReason(reason).label)
+    else:
+        reason_text = EMPTY
+    values = {
+        "actor": look.actor(event),
+        "name": after.get("name") or EMPTY,
+        "list": after.get("list") or after.get("pay_point") or EMPTY,
+        "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+        "amount": number(int(after.get("amount") or after.get("credited") or 0)),
+        "receiver": after.get("receiver") or after.get("name") or EMPTY,
+        "reason": reason_text,
+        "result": str(ReceiptResult(result).label) if result in ReceiptResult.values else EMPTY,
+        "means": str(WithdrawalMeans(means).label) if means in WithdrawalMeans.values else EMPTY,
+        "returned": number(int(after.get("returned") or 0)),
+        "owed": number(int(after.get("owed") or 0)),
+    }
+    if event.action == "cashout.receipt.recorded":
+        if after.get("outcome") == "paid":
+            template = _("%(actor)s recorded %(amount)s đồng paid in cash to %(receiver)s for %(name)s (%(list)s).")
+        else:
+            template = _("%(actor)s recorded that %(name)s was not paid in cash (%(list)s): %(reason)s.")
+    elif event.action == "cashout.receipt.conflict":
+        template = _("%(actor)s sent a cash payment for %(name)s (%(list)s) that was not recorded: %(result)s.")
+    elif event.action == "cashout.list.closed":
+        template = _(
+            "%(actor)s closed the cash list %(list)s for %(month)s: %(returned)s people not paid, "
+            "%(amount)s đồng returned, %(owed)s owed next month."
+        )
+    elif event.action == "cashout.withdrawal.recorded":
+        if after.get("outcome") == "served":
+            template = _("%(actor)s recorded that %(name)s withdrew the allowance at %(list)s (%(means)s).")
+        else:
+            template = _(
+                "%(actor)s recorded that %(name)s could not withdraw at %(list)s (%(reason)s): paid in cash this month."
+            )
+    else:
+        template = _("%(actor)s closed the follow-up of the account of %(name)s.")
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
+def _cash_places(event: AuditEvent, look: Lookups) -> Entry:
+    """Pay points, home-delivery routes, their pay days and the month's cash lists (issue 12
+    parts 1 and 2)."""
+    after = event.after or {}
+    days = after.get("days") or []
+    values = {
+        "actor": look.actor(event),
+        "name": after.get("name") or after.get("place") or event.object_repr or EMPTY,
+        "commune": after.get("commune") or EMPTY,
+        "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+        "days": ", ".join(date_text(str(d)[:10]) + str(d)[10:] for d in days) or EMPTY,
+        "lists": number(int(after.get("lists") or 0)),
+        "created": number(int(after.get("created") or 0)),
+        "cancelled": number(int(after.get("cancelled") or 0)),
+    }
+    texts = {
+        "cashout.pay_point.created": _("%(actor)s added the pay point %(name)s (%(commune)s)."),
+        "cashout.pay_point.updated": _("%(actor)s changed the pay point %(name)s."),
+        "cashout.pay_point.deactivated": _("%(actor)s took the pay point %(name)s out of use."),
+        "cashout.pay_point.activated": _("%(actor)s put the pay point %(name)s back into use."),
+        "cashout.route.created": _("%(actor)s added the home-delivery route %(name)s (%(commune)s)."),
+        "cashout.route.updated": _("%(actor)s changed the home-delivery route %(name)s."),
+        "cashout.route.deactivated": _("%(actor)s took the home-delivery route %(name)s out of use."),
+        "cashout.route.activated": _("%(actor)s put the home-delivery route %(name)s back into use."),
+        "cashout.days.set": _("%(actor)s set the pay days of %(month)s at %(name)s: %(days)s."),
+        "cashout.lists.built": _(
+            "%(actor)s made the cash lists of %(month)s: %(lists)s lists, %(created)s people added, "
+            "%(cancelled)s taken off."
+        ),
+    }
+    template = texts.get(event.action, texts["cashout.pay_point.updated"])
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
 # One renderer per action family: the action itself first, then its prefixes, longest first.
 RENDERERS: dict[str, Renderer] = {
+    "cashout.receipt.": _cash_recording,
+    "cashout.list.closed": _cash_recording,
+    "cashout.withdrawal.": _cash_recording,
+    "cashout.follow_up.": _cash_recording,
+    "cashout.pay_point.": _cash_places,
+    "cashout.route.": _cash_places,
+    "cashout.days.set": _cash_places,
+    "cashout.lists.built": _cash_places,
     "disbursement.": _disbursement,
+    "applications.": _applications,
+    "complaints.": _complaint,
     "payroll.receivable.": _payroll_receivable,
     "payroll.recoveries.applied": _payroll_receivable,
     "payroll.funeral.recorded": _payroll_receivable,

@@ -39,11 +39,14 @@ ITEMS = [
         Cap.PAYROLL_PREPARE,
         (Cap.PAYROLL_SUBMIT_CHANGES, Cap.PAYROLL_APPROVE, Cap.PAYMENTS_PROVIDE, Cap.REPORTS_VIEW),
     ),
+    # cash pay-out: the month's cash lists, pay points, home-delivery routes and their coverage
+    NavItem("cashout", _("Cash pay-out"), "cashout:cycles", Cap.CASH_VIEW),
     # account coverage and the registration lists: the roles that keep or report on the lists
     NavItem("coverage", _("Account coverage"), "coverage:index", Cap.REGISTRY_EXPORT),
     NavItem("worklists", _("Worklists"), "worklists", Cap.QUALITY_VIEW),
     NavItem("orgs", _("Organisations"), "orgs:list", Cap.ORGS_VIEW),
     NavItem("audit", _("Audit log"), "audit:list", Cap.AUDIT_VIEW),
+    NavItem("lookup_log", _("Public status lookups"), "lookup:log", Cap.AUDIT_VIEW),
     NavItem(
         "notifications", _("Notifications"), "notifications:list", Cap.NOTIFICATIONS_VIEW, pages=("notifications:list",)
     ),
@@ -55,6 +58,7 @@ ITEMS = [
         pages=("notifications:village_list", "notifications:village_print"),
     ),
     NavItem("account_changes", _("Account approvals"), "account_changes:list", Cap.PAYMENTS_APPROVE_ACCOUNT),
+    NavItem("complaints", _("Complaints"), "complaints:register", Cap.COMPLAINTS_VIEW),
     NavItem(
         "openings",
         _("Account opening"),
@@ -69,6 +73,8 @@ ITEMS = [
         Cap.OPENINGS_MANAGE,
         pages=("openings:batches", "openings:requests", "openings:figures", "openings:results"),
     ),
+    # applications for the monthly allowance: the commune that reviews them, those who decide them
+    NavItem("applications", _("Applications"), "applications:list", Cap.APPLICATIONS_REVIEW, (Cap.REGISTRY_DECIDE,)),
 ]
 
 

@@ -211,6 +211,7 @@ urlpatterns = [
     path("cash/", include((urls_cashout.urlpatterns, "cashout"))),
     path("complaints/", include((urls_complaints.urlpatterns, "complaints"))),
     path("applications/", include((urls_applications.urlpatterns, "applications"))),
+    path("lookups/", include((urls_lookup.urlpatterns, "lookup"))),
     # the public, mobile-first site (no sign-in): status lookup, complaints, applications
     path(
         "",

@@ -78,6 +78,68 @@ PUBLIC = {
 # Namespaces of pages about the user's own account: every signed-in user may write there, but
 # only their own rows (another user's token is a 404).
 OWN_ACCOUNT = {"account"}
+# Namespaces of the public site (no sign-in, mounted at the root: /tra-cuu/ …), walked by
+# `walk_public`: every persona gets 200 on a GET; a POST without proof (the walk's body, then each
+# of the page's own forms filled with A's people's numbers but never the proof that goes with
+# them: phone digits, a code) answers below 500, shows nothing of A and writes nothing but what
+# PUBLIC_WRITES allows that page.
+PUBLIC_NAMESPACES = {"public"}
+
+
+def _lookup_write(label: str, old: dict | None, new: dict | None) -> bool:
+    """The status lookup logs every attempt and counts it against its rate limits (lookup.*); a
+    code asked for a registered CCCD is an SMS to the registered phone (the outbox row and its
+    audit event, no actor). Nothing else, and nothing deleted but the lookup's expired rows."""
+    if label.startswith("lookup."):
+        return True
+    row = new or {}
+    if old is not None:
+        return False
+    if label == "notifications.message":
+        return row.get("template_key") == "lookup.code"
+    if label == "audit.auditevent":
+        return row.get("action") == "notifications.queued" and row.get("actor_id") is None
+    return False
+
+
+# What a public page may write for a request without proof: URL name → (label, old, new) → allowed.
+def _application_write(label: str, old: dict | None, new: dict | None) -> bool:
+    """The application form and status page count every attempt against their rate limits
+    (applications.publicattempt); anyone may apply, so a form that is valid creates an application
+    with its documents and the audit event of its receipt (no actor). Nothing changed or deleted."""
+    row = new or {}
+    if old is not None:
+        return False
+    if label in ("applications.publicattempt", "applications.application", "applications.attachment"):
+        return True
+    return label == "audit.auditevent" and row.get("action") == "applications.submitted" and row.get("actor_id") is None
+
+
+def _complaint_write(label: str, old: dict | None, new: dict | None) -> bool:
+    """Anyone may lodge a complaint or feedback (rate-limited per client): a new online complaint
+    with no beneficiary linked (its reference is set once its row number is known) and its audit
+    event, no actor. Nothing else."""
+    row = new or {}
+    if label == "complaints.complaint":
+        first = old or row
+        return first.get("channel") == "online" and first.get("beneficiary_id") is None and new is not None
+    if label == "audit.auditevent":
+        return old is None and row.get("action") == "complaints.complaint.lodged" and row.get("actor_id") is None
+    return False
+
+
+def _complaint_status_write(label: str, old: dict | None, new: dict | None) -> bool:
+    """A status check that found nothing is counted for the rate limit (complaints.statuscheck)."""
+    return label == "complaints.statuscheck" and old is None
+
+
+PUBLIC_WRITES = {
+    "public:lookup": _lookup_write,
+    "public:complaint_new": _complaint_write,
+    "public:complaint_status": _complaint_status_write,
+    "public:application_form": _application_write,
+    "public:application_status": _application_write,
+}
 
 # Path parameters, by name: which of a commune's objects fills it. Where the name says too little
 # (`pk`), by URL name, else by namespace.
@@ -93,6 +155,8 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
         "account_changes": "change",
         "payroll": "cycle",
         "payroll:contract": "contract",
+        "complaints": "complaint",
+        "applications": "application",
     },
     "cycle_id": "cycle",
     "account_pk": "account",
@@ -118,6 +182,17 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "list_id": "change_list",
     "item_id": "change_item",
     "receivable_id": "receivable",
+    # cash pay-out (issue 12): a pay point, a home-delivery route, a cash list of the cycle
+    "pay_point_id": "pay_point",
+    "route_id": "route",
+    "cash_list_id": "cash_list",
+    "entry_id": "cash_entry",
+    "follow_up_id": "follow_up",
+    "complaint_id": "complaint",
+    "application_id": "application",
+    "attachment_id": "attachment",
+    # a commune's official code (the public posting of applications)
+    "code": {"public:application_posting": "commune_code"},
 }
 # Query and body fields that name an object: filled with A's object to probe for leaks.
 REFERENCES = {
@@ -137,6 +212,7 @@ REFERENCES = {
     "beneficiary": "beneficiary",
     "beneficiary_id": "beneficiary",
     "cycle_id": "cycle",
+    "pay_point_id": "pay_point",
 }
 # API query parameters that name no object (searched with A's name and numbers below, or plain).
 PLAIN_QUERY_PARAMS = {
@@ -160,6 +236,9 @@ PLAIN_QUERY_PARAMS = {
     "year",
     "channel",
     "format",
+    "active",
+    "routed_to",
+    "overdue",
 }
 
 # Cases that fail today because of a defect being fixed elsewhere: (case id) → reason.
@@ -179,6 +258,7 @@ FILE_NAME = "ds-kiem-tra-xa-a.xlsx"
 TOKEN_NAME = "token-kiem-tra-a"
 MOVER_NAME = "Mã Thị Chuyển Về"
 NOTICE_PLACE = "Diem chi tra Kiem Tra A"  # in an SMS to A's beneficiary (notification outbox)
+APPLICANT_A = "Đinh Thị Xin Trợ Cấp"
 
 
 @dataclass
@@ -206,7 +286,16 @@ class Side:
     provider_batch: object = None  # a batch of transfers of the cycle (disbursement)
     transfer_exception: object = None  # a rejected transfer of that batch, for the office to resolve
     status_import: object = None  # a status file imported for the batch
+    pay_point: object = None  # the commune's pay point (cashout)
+    route: object = None  # its home-delivery route
+    cash_list: object = None  # the pay point's cash list of the cycle, with an entry for the beneficiary
+    cash_entry: object = None  # that entry
+    follow_up: object = None  # an account flagged after its holder could not withdraw at the pay point
+    complaint: object = None  # a complaint taken by phone, about the beneficiary's line and exception
     file_format: str = "pain001"  # a file format of a batch in the pages' URLs (not an object)
+    application: object = None  # an application for the allowance received at the counter (not posted)
+    attachment: object = None  # its document
+    commune_code: str = ""  # the commune's official code (not an object)
 
     def value(self, attr: str) -> int | str:
         found = getattr(self, attr)
@@ -458,6 +547,111 @@ def _disbursement(side: Side) -> None:
     )
 
 
+def _complaint(side: Side):
+    """A complaint taken by phone in the commune (in A by the representative, about the
+    beneficiary, whose CCCD links it), linked to the rejected transfer and its line."""
+    from ansinh.complaints import services as complaints
+
+    complaint = complaints.lodge_by_staff(
+        actor=side.officer,
+        channel="phone",
+        kind="complaint",
+        topic="not_paid",
+        commune=side.commune,
+        name=side.link.representative.full_name,
+        phone=side.link.representative.phone,
+        cccd=side.beneficiary.cccd,
+        text="Chưa nhận được tiền chuyển khoản tháng này (kiểm tra).",
+    )
+    exc = side.transfer_exception
+    return complaints.link_records(actor=side.officer, complaint=complaint, lines=[exc.line], exceptions=[exc])
+
+
+PAY_POINT_A = "Điểm chi trả Kiểm Tra A"
+
+
+def _cash_places(side: Side, name: str) -> None:
+    """The commune's pay point (with pay days) and home-delivery route, made through the services,
+    and the pay point's cash list of the cycle with an entry for the beneficiary. The list is
+    written directly: the walk needs the rows, not a funded month."""
+    from datetime import time
+
+    from django.utils import timezone
+
+    from ansinh.cashout import pay_points
+    from ansinh.cashout.models import CashEntry, CashList
+
+    commune = side.commune
+    side.pay_point = pay_points.create_pay_point(
+        actor=side.officer,
+        commune=commune,
+        data=pay_points.PayPointInput(name=name, kind="post_office", address="1 Kiểm Tra", atm_nearby=True),
+    )
+    side.route = pay_points.create_route(
+        actor=side.officer, commune=commune, data=pay_points.RouteInput(name=f"Tuyến {name}")
+    )
+    deadline = pay_points.transfers_deadline(commune, TODAY)
+    pay_points.set_pay_days(
+        actor=side.officer,
+        month=TODAY,
+        days=[pay_points.DayInput(day=deadline, opens=time(7), closes=time(11))],
+        pay_point=side.pay_point,
+    )
+    side.cash_list = CashList.objects.create(
+        cycle=side.cycle,
+        kind="pay_point",
+        pay_point=side.pay_point,
+        commune=commune,
+        area_path=commune.path,
+        entries_count=1,
+        total_amount=500_000,
+        built_at=timezone.now(),
+    )
+    b = side.beneficiary
+    side.cash_entry = CashEntry.objects.create(
+        cash_list=side.cash_list,
+        cycle=side.cycle,
+        beneficiary=b,
+        village=b.village,
+        position=1,
+        payee_name=b.full_name,
+        amount=500_000,
+        commune=commune,
+        area_path=b.area_path,
+    )
+
+
+def _cash_follow_up(side: Side) -> None:
+    """A withdrawal the beneficiary could not make at the pay point (no OTP) and the account
+    follow-up it opened. Written directly: the walk needs the rows, not a credited month."""
+    from django.utils import timezone
+
+    from ansinh.cashout.models import AccountFollowUp, Withdrawal
+
+    b = side.beneficiary
+    withdrawal = Withdrawal.objects.create(
+        cycle=side.cycle,
+        beneficiary=b,
+        pay_point=side.pay_point,
+        account=side.account,
+        outcome="cannot",
+        reason="no_otp",
+        idempotency_key=f"walk-withdrawal-{side.commune.pk}",
+        occurred_at=timezone.now(),
+        recorded_by=side.officer,
+        commune=side.commune,
+        area_path=b.area_path,
+    )
+    side.follow_up = AccountFollowUp.objects.create(
+        account=side.account,
+        beneficiary=b,
+        withdrawal=withdrawal,
+        reason="no_otp",
+        commune=side.commune,
+        area_path=b.area_path,
+    )
+
+
 def _openings(side: Side) -> None:
     """An account-opening request of the side's beneficiary, confirmed and sent in a batch; in A
     also one for the representative, awaiting the commune."""
@@ -469,6 +663,28 @@ def _openings(side: Side) -> None:
     side.opening_request = req
     if side.link.representative.cccd:
         openings.request_opening(actor=side.officer, beneficiary=side.beneficiary, representation=side.link)
+
+
+def _application(side: Side, name: str):
+    """An application for the allowance received at the commune's counter, with a document."""
+    from ansinh.applications import services as applications
+    from ansinh.applications.files import Upload
+
+    birth = date(1941, 8, 9)
+    app = applications.submit_at_counter(
+        actor=side.officer,
+        data=applications.ApplicantInput(
+            full_name=name,
+            birth_date=birth,
+            gender="female",
+            cccd=cccd_for(birth, "female", f"7{side.commune.pk:05d}"),
+            phone="0944555666",
+            commune_id=side.commune.pk,
+            entitlement="D20.5.5.c||",
+        ),
+        uploads=[Upload(kind="cccd_copy", file=SimpleUploadedFile("cccd.pdf", b"%PDF-1.4 kiem tra"))],
+    )
+    return app, app.attachments.get()
 
 
 def _build_world() -> World:
@@ -572,6 +788,14 @@ def _build_world() -> World:
         side.change_list, side.change_item = _change_list(side)
         side.receivable = _receivable(side)
         _disbursement(side)
+    for side, name in ((a, PAY_POINT_A), (b, "Điểm chi trả Vĩnh Mỹ")):  # cash pay-out
+        _cash_places(side, name)
+        _cash_follow_up(side)
+    for side in (a, b):
+        side.complaint = _complaint(side)
+    for side, name in ((a, APPLICANT_A), (b, "Lò Văn Nộp Bê")):  # an application received at the counter
+        side.application, side.attachment = _application(side, name)
+        side.commune_code = side.commune.code
     # the worklists as the nightly refresh_worklists leaves them (the page itself writes nothing;
     # its refresh button is a POST)
     refresh_worklists()
@@ -592,6 +816,9 @@ def _build_world() -> World:
         village_a.name: "A's village",
         NOTICE_PLACE: "the text of an SMS to A's beneficiary",
         CONTRACT_A: "A's contract with the payment provider",
+        PAY_POINT_A: "A's pay point",
+        APPLICANT_A: "A's applicant's name",
+        a.application.reference: "A's application's reference",
     }
     markers |= dict.fromkeys(phone_forms(BEN_PHONE), "A's beneficiary's phone")
     markers |= dict.fromkeys(phone_forms(REP_PHONE), "A's representative's phone")
@@ -787,11 +1014,17 @@ def text_of(response) -> str:
     return html.unescape(content.decode("utf-8", "replace"))
 
 
-def leaked(world: World, text: str, *, sent: str = "", names_allowed: bool = False) -> list[str]:
+def leaked(world: World, text: str, *, sent: str = "", names_allowed: bool = False, public: bool = False) -> list[str]:
+    """The markers of A in `text`. On a public page (`public`), the names of A's commune and
+    village are public geography (a form offers the communes): only the rest counts."""
+    areas = {world.a.commune.name, world.a.village.name} if public else set()
     return sorted(
         f"{what} ({marker!r})"
         for marker, what in world.markers.items()
-        if marker in text and marker not in sent and not (names_allowed and marker in world.names)
+        if marker in text
+        and marker not in sent
+        and not (names_allowed and marker in world.names)
+        and marker not in areas
     )
 
 
@@ -908,6 +1141,8 @@ API_DEFAULTS = {
     "BeneficiaryIn.decision_date": "2025-01-10",
     "BeneficiaryIn.decision_number": "9/QĐ-B",
     "event_date": "2025-06-10",
+    "DayIn.opens": "07:00",  # a pay day's hours (cashout)
+    "DayIn.closes": "11:00",
 }
 
 
@@ -1091,11 +1326,15 @@ class Walk:
             self.findings.append(f"{label}: {where} answered {status} {detail!r}")
         home = [self.world.b.commune.path] if in_b else []
         wrote = forbidden_changes(before, after, self.user, home=home, protected=[self.world.a.commune.path])
+        if self.target.namespace in PUBLIC_NAMESPACES:
+            allowed_write = PUBLIC_WRITES.get(self.target.name, lambda label, old, new: False)
+            wrote = [c for c in wrote if not allowed_write(c[0], c[2], c[3])]
         if wrote:
             self.findings.append(f"{label}: {where} wrote {_describe(wrote)}")
         if status < 500:
             sent = " ".join([sent, *map(str, (query or {}).values())])
-            shown = leaked(self.world, text_of(response), sent=sent, names_allowed=in_b)
+            public = self.target.namespace in PUBLIC_NAMESPACES
+            shown = leaked(self.world, text_of(response), sent=sent, names_allowed=in_b, public=public)
             if shown and self.persona != "viewer_a":
                 self.findings.append(f"{label}: {where} ({status}) shows {', '.join(shown)}")
         return response
@@ -1173,6 +1412,37 @@ def walk_web(w: Walk) -> None:
         )
 
 
+def _public_probes(world: World) -> list[dict[str, str]]:
+    """What someone who knows A's people's numbers but not the proof types into a public form:
+    the CCCD of A's beneficiary and of A's representative, wrong phone digits, a wrong code."""
+    wrong = {"last4": "0000", "code": "000000", "phone": "0988000333"}
+    return [{"cccd": world.a.beneficiary.cccd, **wrong}, {"cccd": world.a.link.representative.cccd, **wrong}]
+
+
+def walk_public(w: Walk) -> None:
+    t, world = w.target, w.world
+    url = url_of(t, world.a)
+    hostile = {k: str(v) for k, v in references(world).items()}
+    w.check("public GET", "GET", url, allowed=_status_in(200))
+    w.check("public POST without proof", "POST", url, data=hostile, allowed=_below_500)
+    page = w.client.get(url)
+    parser = _Forms()
+    parser.feed(page.content.decode("utf-8", "replace"))
+    for form in [f for f in parser.forms if f.action in ("", url)]:
+        for probe in _public_probes(world):
+            # a field named like a probe, also behind a form prefix ("p-cccd")
+            typed = {n: v for n in form.values for k, v in probe.items() if n == k or n.endswith("-" + k)}
+            data = form.filled(typed)
+            w.check(
+                "public form without proof",
+                "POST",
+                url,
+                data=data,
+                sent=" ".join(map(str, data.values())),
+                allowed=_below_500,
+            )
+
+
 def walk_api(w: Walk) -> None:
     t, world = w.target, w.world
     operations = SCHEMA["paths"][t.name]
@@ -1238,7 +1508,10 @@ def test_every_url(target, persona, world):
         pytest.fail(f"{target.name}: give every URL pattern a name so that it can be reversed and walked")
     client, user = client_for(persona, world, target.kind)
     walk = Walk(target, persona, world, client, user)
-    (walk_web if target.kind == "web" else walk_api)(walk)
+    if target.namespace in PUBLIC_NAMESPACES:
+        walk_public(walk)
+    else:
+        (walk_web if target.kind == "web" else walk_api)(walk)
     assert not walk.findings, "\n".join(walk.findings)
 
 
@@ -1289,6 +1562,9 @@ def test_the_owner_sees_the_markers_the_outsider_must_not(world):
         reverse("coverage:lists") + "?kind=btxh": BEN_NAME,  # registering: an account and an opening request
         reverse("account:tokens"): TOKEN_NAME,
         reverse("registry:detail", args=[world.a.beneficiary.pk]): REP_NAME,
+        reverse("complaints:register"): REP_NAME,  # the complaint lodged by A's representative
+        reverse("complaints:export"): REP_NAME,
+        reverse("applications:list"): APPLICANT_A,
     }
     for url, marker in expected.items():
         response = client.get(url)

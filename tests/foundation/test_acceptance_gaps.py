@@ -218,8 +218,9 @@ def test_load_demo_creates_a_user_per_role_prints_their_logins_and_is_idempotent
     assert all(d.parent_id == province.pk for d in pilots.values())
     for code, target in {"884": 12, "890": 8}.items():
         assert Beneficiary.objects.filter(legacy_commune__path__startswith=pilots[code].path).count() == target
-    assert Beneficiary.objects.count() == 20
-    assert Beneficiary.objects.filter(area_path__startswith=current.path, commune__tree=Tree.CURRENT).count() == 20
+    # the synthetic registry (12 + 8) and the applicant the demo's approved application registered
+    assert Beneficiary.objects.count() == 20 + 1
+    assert Beneficiary.objects.filter(area_path__startswith=current.path, commune__tree=Tree.CURRENT).count() == 20 + 1
 
     # One demo user per role, each with an assignment active today on current An Giang's tree,
     # and the demo password works for every one of them.

@@ -63,6 +63,11 @@ def test_every_template_fits_the_limit_without_diacritics_with_long_values():
         "task": "Danh sách chi trả đã thẩm định và đề nghị tạm ứng",  # payment-cycle reminders
         "date": "04/12/2026",
         "how": "Rút tại ATM hoặc quầy giao dịch gần nhất",  # settings.ANSINH_SMS_WITHDRAW_HINT
+        "reference": "KN-2026-000123",  # a complaint answered (complaints)
+        "outcome": "không chấp nhận",
+        "what": "đã chuyển đi",  # a cash list closed with a person not paid (cashout.closing)
+        "code": "123456",  # the public status lookup's one-time code (lookup.services)
+        "minutes": "10",
     }
     for key, tpl in TEMPLATES.items():
         text = render(key, {k: long_values[k] for k in tpl.variables})

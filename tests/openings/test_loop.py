@@ -120,8 +120,11 @@ def test_a_weak_holder_name_leaves_the_account_pending_for_a_person(head_a, offi
 def test_the_sandbox_opens_most_and_rejects_some(head_a, officer_a, make_person):
     people = [make_person(f"Nguyễn Thị Ánh {chr(65 + i)}") for i in range(30)]
     reqs, batch = _exported(head_a, officer_a, people, switch=False)
-    name, content = sandbox.answer_batch(batch)
-    assert sandbox.answer_batch(batch)[1] != b"" and name.endswith(".xlsx")
+    # the request codes carry database ids (they differ with the tests run before on PostgreSQL):
+    # a seed under which at least one of these 30 is refused, as about 8 in 100 are
+    seed = next(s for s in (f"loop-{i}" for i in range(200)) if any(sandbox._bucket(s, r.code) % 100 < 8 for r in reqs))
+    name, content = sandbox.answer_batch(batch, seed=seed)
+    assert sandbox.answer_batch(batch, seed=seed)[1] != b"" and name.endswith(".xlsx")
     rows = _sheet_rows(content)
     header_at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã yêu cầu")
     results = [r for r in rows[header_at + 1 :] if r and r[0]]
@@ -134,7 +137,9 @@ def test_the_sandbox_opens_most_and_rejects_some(head_a, officer_a, make_person)
     reasons = set(OpeningRequest.objects.filter(status=RequestStatus.REJECTED).values_list("reject_reason", flat=True))
     assert reasons <= {sandbox.REJECT_CCCD, sandbox.REJECT_PHONE}
     # deterministic: the same batch gets the same answer
-    assert [r[:4] for r in _sheet_rows(sandbox.answer_batch(batch)[1])[header_at + 1 :]] == [r[:4] for r in results]
+    assert [r[:4] for r in _sheet_rows(sandbox.answer_batch(batch, seed=seed)[1])[header_at + 1 :]] == [
+        r[:4] for r in results
+    ]
 
 
 def test_importing_the_same_file_twice_changes_nothing(head_a, officer_a, make_person):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +26,9 @@ from ansinh.audit.services import history
 from ansinh.core.errors import InvalidTransition
 from ansinh.core.money import format_vnd
 from ansinh.core.text import phone_display
+from ansinh.lookup.status import APPROVED_STATES, month_status, state_text
 from ansinh.payments.services import designate_payee
+from ansinh.payroll.models import PayrollLine
 from ansinh.policy.entitlement import Claim, monthly_entitlement
 from ansinh.policy.models import Category
 from ansinh.registry import exports, matching, privacy, queries, services
@@ -327,6 +329,12 @@ def beneficiary_detail(request, pk: int):
         "pay": payment_section(user, b),
         "verification": beneficiary_panel(user, b),
     }
+    # the latest approved month of the person (the public page shows this month or the last only)
+    latest = PayrollLine.objects.filter(beneficiary=b, cycle__state__in=APPROVED_STATES).aggregate(
+        m=Max("cycle__month")
+    )
+    status = month_status(b.pk, today=min(latest["m"], timezone.localdate()) if latest["m"] else None)
+    context |= {"month_status": status, "month_payments": [(p, state_text(p)) for p in status.payments]}
     return render(request, "registry/detail.html", context)
 
 

@@ -14,9 +14,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ansinh.applications.demo import load_demo_applications
 from ansinh.areas import succession
 from ansinh.areas.models import Area, Level, Tree
 from ansinh.areas.services import current_units, load_current_tree, load_legacy_province, official_code
+from ansinh.cashout.demo import load_demo_cash
+from ansinh.complaints.demo import load_demo_cash_complaints, load_demo_complaints
 from ansinh.core.text import format_number
 from ansinh.demo import organisations
 from ansinh.demo import registry as demo_registry
@@ -79,13 +82,33 @@ class Command(BaseCommand):
             reform.apply_transition(actor=None, province=legacy_province)
         organisations.load_current_organisations()
         logins = organisations.load_current_users()
+        # applications for the allowance in every state, one decided into the registry: before the
+        # steps that read the registry (verification, payment methods, cycles) take it in
+        load_demo_applications()
         load_demo_verification()  # synthetic population register and first runs (idempotent)
         load_demo_payments()  # payment methods, receiving accounts, deliberate problems (idempotent)
         load_demo_account_changes()  # account changes awaiting the approver's TOTP code
         load_demo_openings()  # account-opening requests in flight and one answered batch
         load_demo_cycles()  # provider contracts, the cycles of the 2023 pilot and of the last three months, this month
         load_demo_transfers()  # the funded cycles sent through the sandbox bank: answers, SMS, exceptions
+        # pay points, routes, days; the funded cycles' cash lists, receipts, closings, withdrawals
+        cash = load_demo_cash()
+        complaints = load_demo_complaints()  # complaints and feedback in every state, one linked to a rejected transfer
+        complaints += load_demo_cash_complaints()  # about the cash pay-out, linked to its records
         load_demo_worklists()  # data-quality worklists of the demo communes, after everything above
+        self.stdout.write(
+            _(
+                "Demo cash pay-out: %(lists)s cash lists, %(paid)s payments recorded, %(withdrawals)s withdrawals "
+                "at pay points; %(complaints)s complaints added (%(seconds)s s)."
+            )
+            % {
+                "lists": format_number(cash.get("cash_lists", 0)),
+                "paid": format_number(cash.get("receipts_paid", 0)),
+                "withdrawals": format_number(cash.get("withdrawals_served", 0) + cash.get("withdrawals_cannot", 0)),
+                "complaints": format_number(complaints),
+                "seconds": format_number(cash.get("seconds", 0), 1),
+            }
+        )
         self.stdout.write(
             _("Demo registry: %(created)s beneficiaries created (%(seconds)s s in total).")
             % {
