@@ -13,8 +13,9 @@ without more: the money is still in the account. Closing twice changes nothing."
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -53,24 +54,28 @@ def _prefixes(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def _give_back_recoveries(line_ids: list[int]) -> int:
+def _give_back_recoveries(line_ids: list[int]) -> dict[int, int]:
     """The recoveries deducted from cash that was not paid did not happen: their amounts go back
-    to the receivables (`basis.split`: receivable id → amount), which are open again."""
-    back = 0
+    to the receivables (`basis.split`: receivable id → amount), which are open again. Returns
+    {receivable id: amount given back} (for the closing's audit entry)."""
+    split: dict[int, int] = defaultdict(int)
     for basis in PayrollLine.objects.filter(pk__in=line_ids, line_type=LineType.RECOVERY).values_list(
         "basis", flat=True
     ):
         for rid, amount in ((basis or {}).get("split") or {}).items():
-            r = Receivable.objects.select_for_update().filter(pk=int(rid)).first()
-            if r is None:
-                continue
-            take = min(int(amount), r.recovered)
-            if take <= 0:
-                continue
-            Receivable.objects.filter(pk=r.pk).update(recovered=F("recovered") - take)
-            if r.state == ReceivableState.RECOVERED:
-                Receivable.objects.filter(pk=r.pk).update(state=ReceivableState.OPEN, closed_at=None)
-            back += take
+            split[int(rid)] += int(amount)
+    back: dict[int, int] = {}
+    for r in Receivable.objects.select_for_update().filter(pk__in=list(split)).order_by("pk"):
+        take = min(split[r.pk], r.recovered)
+        if take <= 0:
+            continue
+        r.recovered -= take
+        fields = ["recovered"]
+        if r.state == ReceivableState.RECOVERED:
+            r.state, r.closed_at = ReceivableState.OPEN, None
+            fields += ["state", "closed_at"]
+        r.save(update_fields=fields)
+        back[r.pk] = take
     return back
 
 
@@ -164,7 +169,7 @@ def close_cash_list(*, actor, cash_list: CashList) -> dict:
         "funerals_reopened": funerals_reopened,
         "stops": len(stops),
         "paid_months_removed": removed,
-        "recoveries_given_back": given_back,
+        "recoveries_given_back": sum(given_back.values()),
         "messages": messages,
     }
     record(
@@ -179,6 +184,9 @@ def close_cash_list(*, actor, cash_list: CashList) -> dict:
             "amount": returned_amount,
             "owed": len(owed),
             "stops": len(stops),
+            "funerals_reopened": funerals_reopened,
+            # receivable id → đồng given back (the recovery was deducted from cash not paid)
+            "receivables_given_back": {str(k): v for k, v in given_back.items()},
         },
     )
     return result
