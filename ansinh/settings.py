@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "ansinh.lookup",
     "ansinh.complaints",
     "ansinh.applications",
+    "ansinh.reconciliation",
+    "ansinh.reports",
     "ansinh.api",
     "ansinh.web",
     "ansinh.demo",
@@ -328,6 +330,9 @@ ANSINH_HOTLINE = os.environ.get("ANSINH_HOTLINE", "").strip()
 # "count/seconds" (fixed windows in the database, shared by every server process).
 ANSINH_LOOKUP_LIMIT_CLIENT = os.environ.get("ANSINH_LOOKUP_LIMIT_CLIENT", "10/600")
 ANSINH_LOOKUP_LIMIT_CCCD = os.environ.get("ANSINH_LOOKUP_LIMIT_CCCD", "5/3600")
+# the lookup's statements prepared once per PostgreSQL connection (0 behind a transaction-pooling
+# PgBouncer older than 1.21, which cannot keep prepared statements): docs/cash-payout.md
+ANSINH_LOOKUP_PREPARED = env_bool("ANSINH_LOOKUP_PREPARED", True)
 # Reverse proxies in front of the application that append the client's address to
 # X-Forwarded-For (0: the client is REMOTE_ADDR; never more than really sit in front).
 ANSINH_TRUSTED_PROXIES = int(os.environ.get("ANSINH_TRUSTED_PROXIES", "0"))

@@ -26,7 +26,8 @@ omission), a pool of threads, one connection per request. Phases:
           fresh each run: the limit counts a CCCD whether or not it exists) from 20 addresses:
           the CCCD limit (5 per hour) must let exactly 5 through. The workers are separate processes: the
           limit holds across processes because its counters are in the database.
-Prints p50/p95/p99/max, errors, the achieved rate, the ratio to the floor, the peak memory of
+Prints p50/p95/p99/max, errors, the achieved rate, the ratio to the floor, the CPU per request of
+the server's workers and of the PostgreSQL backends (/proc), the peak memory of
 the server's workers (VmHWM) and of the client, and PASS/FAIL for p95 < 100 ms and the limits.
 
   BENCH_DATABASE_URL=postgres://…/ansinh_bench_lookup python benchmarks/bench_lookup.py
@@ -220,7 +221,11 @@ def _cycle(province, unit, size: int):
     have = _sql("SELECT count(*) FROM payroll_payrollline WHERE cycle_id = %s", [cycle.pk])[0][0]
     if have < size:
         c.say(f"cycle {month:%m/%Y}: {have:,} lines; writing up to {size:,} …")
+        # fresh statistics before each chunk: without them the planner reads the lines already
+        # written once per person (a nested-loop anti-join: hours for a million)
+        _sql("ANALYZE registry_beneficiary")
         for first in range(1, size + 1, CHUNK):
+            _sql("ANALYZE payroll_payrollline")
             last = min(size, first + CHUNK - 1)
             _sql(
                 "INSERT INTO payroll_payrollline (cycle_id, beneficiary_id, line_type, amount, representation_id, "
@@ -315,6 +320,27 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(workers: list[int]) -> tuple[float, float]:
+    """CPU seconds so far of the server's workers and of the PostgreSQL backends serving this
+    database (they run on the same machine): per request, a figure that other load on the
+    machine hardly changes, unlike the latencies."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        backends = [row[0] for row in cur.fetchall()]
+    return sum(_cpu_seconds(p) for p in workers), sum(_cpu_seconds(p) for p in backends)
 
 
 def _vm_hwm(pid: int) -> int:
@@ -555,8 +581,13 @@ def main(argv: list[str] | None = None) -> int:
         c.say(f"server: {args.workers} worker processes on 127.0.0.1:{port} (pids {', '.join(map(str, workers))})")
         warm = argparse.Namespace(**{**vars(args), "seconds": args.warmup})
         _phase(port, "lookup", warm, seed=random.randrange(1, 10**6))  # connections, caches, templates in every worker
+        cpu0 = _cpu(workers)
         floor = _phase(port, "floor", args, seed=11)
+        cpu1 = _cpu(workers)
         lookup = _phase(port, "lookup", args, seed=random.randrange(1, 10**6))
+        cpu2 = _cpu(workers)
+        for result, (a, b) in ((floor, (cpu0, cpu1)), (lookup, (cpu1, cpu2))):
+            result["cpu_ms"] = [1000 * (b[i] - a[i]) / result["sent"] for i in (0, 1)]
         burst = _phase(port, "burst", args, seed=13)
         hwm = [_vm_hwm(pid) for pid in workers]
     finally:
@@ -570,6 +601,11 @@ def main(argv: list[str] | None = None) -> int:
         f"         status shown {lookup['shown']:,} of {lookup['expected_shown']:,} with the right digits; "
         f"late sends {lookup['late_sends']}"
     )
+    for name, r in (("floor", floor), ("lookup", lookup)):
+        c.say(
+            f"CPU per request, {name:<6}: server workers {r['cpu_ms'][0]:5.2f} ms, PostgreSQL {r['cpu_ms'][1]:5.2f} ms"
+        )
+    c.say(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     b1, b2 = burst["client"], burst["cccd"]
     c.say(
         f"burst, one client, {b1['sent']} distinct CCCDs: allowed {b1['allowed']}, "

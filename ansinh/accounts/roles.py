@@ -79,6 +79,17 @@ class Cap:
     # reviews them and posts them publicly; the decision is registry.decide (the chairperson's
     # decision recorded by the commune since 2025-07-01).
     APPLICATIONS_REVIEW = "applications.review"
+    # Issue 13: ledger, reconciliation, settlement, statutory reports, monitoring dashboard.
+    # Seeing a cycle's ledger, statements, reconciliation exceptions and settlements.
+    RECONCILIATION_VIEW = "reconciliation.view"
+    # Importing bank statements, running the reconciliation, working its exceptions (office).
+    RECONCILE = "reconciliation.manage"
+    # The provider's settlement statement: preparing and submitting it (provider staff).
+    SETTLEMENT_SUBMIT = "settlement.submit"
+    # Reviewing and accepting the provider's settlement; the office's settlement with finance.
+    SETTLEMENT_ACCEPT = "settlement.accept"
+    # The monitoring dashboard (province, office, commune figures and drill-down).
+    MONITORING_VIEW = "monitoring.view"
 
 
 _VIEW = {Cap.DASHBOARD, Cap.AREAS_VIEW, Cap.AUDIT_VIEW, Cap.ORGS_VIEW}
@@ -191,6 +202,21 @@ _CASH_AND_CASEWORK: dict[str, frozenset[str]] = {
     Role.PROVINCE_MONITOR: frozenset({Cap.CASH_VIEW, Cap.COMPLAINTS_VIEW}),
 }
 for _role, _caps in _CASH_AND_CASEWORK.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
+
+
+# Issue 13: who works the month's closing.
+_CLOSING: dict[str, frozenset[str]] = {
+    Role.COMMUNE_OFFICER: frozenset({Cap.RECONCILIATION_VIEW, Cap.MONITORING_VIEW}),
+    Role.OFFICE_OFFICER: frozenset(
+        {Cap.RECONCILIATION_VIEW, Cap.RECONCILE, Cap.SETTLEMENT_ACCEPT, Cap.MONITORING_VIEW}
+    ),
+    Role.APPROVER: frozenset({Cap.RECONCILIATION_VIEW, Cap.MONITORING_VIEW}),
+    Role.PROVIDER_STAFF: frozenset({Cap.RECONCILIATION_VIEW, Cap.SETTLEMENT_SUBMIT}),
+    Role.TREASURY_VIEWER: frozenset({Cap.RECONCILIATION_VIEW, Cap.MONITORING_VIEW}),
+    Role.PROVINCE_MONITOR: frozenset({Cap.RECONCILIATION_VIEW, Cap.MONITORING_VIEW}),
+}
+for _role, _caps in _CLOSING.items():
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
 
 

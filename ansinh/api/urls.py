@@ -79,3 +79,9 @@ api.add_router("/", complaints.router)
 from . import applications  # noqa: E402
 
 api.add_router("/", applications.router)
+
+from . import monitoring, reconciliation, reports  # noqa: E402
+
+api.add_router("/", reconciliation.router)
+api.add_router("/", reports.router)
+api.add_router("/", monitoring.router)

@@ -155,6 +155,9 @@ def close_cash_list(*, actor, cash_list: CashList) -> dict:
         state=FuneralState.PAID,
     ).update(state=FuneralState.RECORDED)
     returned_amount = sum(e.amount for e in entries)
+    from ansinh.reconciliation import ledger  # the cash returned, in this transaction
+
+    ledger.on_cash_returned(actor=actor, cycle_id=cash_list.cycle_id, entry_ids=[e.pk for e in entries])
     cash_list.state = CashListState.CLOSED
     cash_list.closed_at = timezone.now()
     cash_list.closed_by = actor if getattr(actor, "pk", None) else None

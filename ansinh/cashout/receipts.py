@@ -451,6 +451,9 @@ def record_cash_receipt(
             rows = _payout_rows(entry, lines.get(entry.pk, []), occurred_at)
             Payout.objects.bulk_create(rows)
             payouts = len(rows)
+            from ansinh.reconciliation import ledger  # the cash paid, in this transaction
+
+            ledger.on_payouts(actor=actor, line_ids=[row.line_id for row in rows])
             entry.state = EntryState.PAID
             entry.not_paid_reason = ""
         else:
@@ -695,6 +698,9 @@ def _write_bulk(actor, fit: list[tuple[int, CashEntry, CashReceipt]], lines: dic
         events.append(build_event(**_event(actor, receipt, entry, count)))
         cycles.setdefault(entry.cycle_id, (entry.cycle, entry))
     insert_rows(Payout, payouts, batch_size=CHUNK)
+    from ansinh.reconciliation import ledger  # the cash paid, in this transaction, set-based
+
+    ledger.on_payouts(actor=actor, line_ids=[row.line_id for row in payouts])
     _write_answers(made)
     now = timezone.now()
     for (state, reason), ids in by_state.items():

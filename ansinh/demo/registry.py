@@ -47,8 +47,15 @@ from .organisations import PROVINCE_CODE
 from .villages import ensure_villages
 
 SEED = "3010/BC-SLĐTBXH"
-# Beneficiaries of the two pilot units in report 3010/BC-SLĐTBXH (3 Oct 2023), Biểu 01.
+# Beneficiaries of the two pilot units in report 3010/BC-SLĐTBXH (3 Oct 2023), Biểu 01: those
+# receiving in September 2023 (start month up to it, not stopped before it).
 DEMO_TARGETS = {"884": 4065, "890": 5605}
+PILOT_MONTH = date(2023, 9, 1)  # the month Biểu 01 counts (report as of 10/9/2023)
+# people decided after the pilot's report (October 2023 to 2024), as a share of the target, so
+# that the later months differ from September 2023
+LATER_SHARE = 0.03
+LATER_FIRST_DECISION = date(2023, 10, 1)
+PILOT_ROUNDS = 12
 DEMO_ACTION = "demo.registry.loaded"
 SYNTHETIC_ACTION = "demo.registry.synthetic_loaded"
 
@@ -208,8 +215,10 @@ class Synth:
         profile: Profile,
         category_codes: set[str],
         faulty_kinds: tuple[str, ...] = FAULTY_KINDS,
+        decided: tuple[date, date] = (FIRST_DECISION, LAST_DECISION),
     ):
         self.rng = rng
+        self.decided = decided
         self.places = places
         self.place_cum = _cumulative(p.weight for p in places)
         self.profile = profile
@@ -286,7 +295,8 @@ class Synth:
         return f"Tổ {self.rng.randint(1, 20)}" if self.rng.random() < 0.85 else ""
 
     def _decision(self, eligible_from: date) -> tuple[str, date]:
-        signed = _day_between(self.rng, max(eligible_from, FIRST_DECISION), LAST_DECISION)
+        first, last = self.decided
+        signed = _day_between(self.rng, max(eligible_from, first), last)
         return f"{self.rng.randint(12, 2999)}/QĐ-UBND", signed
 
     def _person(self, *, gender: str, years: tuple[int, int], ethnicity: str, family: str = "") -> PersonInput:
@@ -848,48 +858,83 @@ def pilot_villages() -> dict[int, list[Area]]:
     return out
 
 
+def _receiving_in(month: date):
+    from django.db.models import Q
+
+    return Q(start_month__lte=month) & (Q(end_month__isnull=True) | Q(end_month__gte=month))
+
+
 @transaction.atomic
 def load_demo_registry(*, actor=None) -> dict:
-    """The demo registry: exactly DEMO_TARGETS beneficiaries in Châu Đốc and Tịnh Biên.
-    Existing beneficiaries of a district count towards its target (a re-run creates nothing;
-    a partly filled district is topped up). One summary audit event when rows were created."""
+    """The demo registry: exactly DEMO_TARGETS beneficiaries of Châu Đốc and Tịnh Biên receiving in
+    September 2023 (PILOT_MONTH: Biểu 01 of the pilot's report), decided 2015 – September 2023,
+    then about LATER_SHARE more decided from October 2023 to 2024 (the later months). A person
+    whose eligibility starts after the pilot month counts among the later ones, so each district
+    is topped up until its September 2023 count is exact. Existing beneficiaries count (a re-run
+    creates nothing; a partly filled district is topped up). One summary audit event when rows
+    were created."""
     province = Area.objects.get(tree=Tree.LEGACY, code=PROVINCE_CODE)
     category_ids, sensitive = _category_ids()
     summary: dict[str, dict] = {}
     total = Stats()
+    pilot_last = date(PILOT_MONTH.year, PILOT_MONTH.month, 28)
     for code, target in DEMO_TARGETS.items():
         district = Area.objects.get(tree=Tree.LEGACY, code=code)
-        existing = Beneficiary.objects.filter(area_path__startswith=district.path).count()
-        missing = target - existing
-        if missing <= 0:
-            continue
-        places, areas = _places(district, seed=SEED, khmer_places=code == "890")
-        synth = Synth(
-            rng=random.Random(f"{SEED}:{code}:{existing}"),
-            places=places,
-            profile=PROFILES[code],
-            category_codes=set(category_ids),
-        )
-        writer = Writer(
-            rng=random.Random(f"{SEED}:{code}:{existing}:cccd"),
-            areas=areas,
-            category_ids=category_ids,
-            province_path=province.path,
-            check_duplicates=True,
-            sensitive_codes=sensitive,
-        )
+        in_district = Beneficiary.objects.filter(area_path__startswith=district.path)
+        existing = in_district.count()
         stats = Stats()
-        for chunk in _chunks(synth.groups(missing), 2000):
-            stats.add(writer.write(chunk))
-        stats.add(writer.flush())
-        summary[code] = {"name": district.name, "existing": existing, **stats.as_dict()}
-        total.add(stats)
+        places: list[Place] | None = None
+        areas: dict[int, Area] = {}
+        # the pilot month until it is exact (a few rows start after it, and are later ones)
+        for phase in ["pilot"] * PILOT_ROUNDS + ["later"]:
+            if phase == "pilot":
+                missing = target - in_district.filter(_receiving_in(PILOT_MONTH)).count()
+                decided = (FIRST_DECISION, pilot_last)
+            else:
+                later = round(target * LATER_SHARE)
+                missing = later - in_district.filter(start_month__gt=PILOT_MONTH).count()
+                decided = (LATER_FIRST_DECISION, LAST_DECISION)
+            if missing <= 0:
+                continue
+            if places is None:
+                places, areas = _places(district, seed=SEED, khmer_places=code == "890")
+            now = in_district.count()
+            synth = Synth(
+                rng=random.Random(f"{SEED}:{code}:{now}"),
+                places=places,
+                profile=PROFILES[code],
+                category_codes=set(category_ids),
+                decided=decided,
+            )
+            writer = Writer(
+                rng=random.Random(f"{SEED}:{code}:{now}:cccd"),
+                areas=areas,
+                category_ids=category_ids,
+                province_path=province.path,
+                check_duplicates=True,
+                sensitive_codes=sensitive,
+            )
+            for chunk in _chunks(synth.groups(missing), 2000):
+                stats.add(writer.write(chunk))
+            stats.add(writer.flush())
+        if in_district.filter(_receiving_in(PILOT_MONTH)).count() < target:
+            raise RuntimeError(f"district {code}: could not reach {target} beneficiaries in {PILOT_MONTH:%m/%Y}")
+        if stats.beneficiaries:
+            summary[code] = {"name": district.name, "existing": existing, **stats.as_dict()}
+            total.add(stats)
     if total.beneficiaries:
         record(
             actor=actor,
             action=DEMO_ACTION,
             area=province,
-            after={"seed": SEED, "targets": DEMO_TARGETS, "districts": summary, "total": total.as_dict()},
+            after={
+                "seed": SEED,
+                "targets": DEMO_TARGETS,
+                "receiving_in": PILOT_MONTH.isoformat(),
+                "later_share": LATER_SHARE,
+                "districts": summary,
+                "total": total.as_dict(),
+            },
             note="synthetic demo data: no real person",
         )
     return {"created": total.beneficiaries, "districts": summary}

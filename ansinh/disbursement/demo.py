@@ -4,7 +4,9 @@ batches, pain.001 files, the bank's answers, SMS notices in the sandbox gateway 
 exceptions with a realistic share of failures (the sandbox rejects about 3 %, and every account
 whose holder's name does not match).
 
-- The pilot's 2023 months and the older recent months are answered at once; the last month
+- The pilot's 2023 months and the older recent months are answered at once; the pilot's months
+  (pre-2025 districts) replay report 3010/BC-SLĐTBXH, whose counts are of people credited, so
+  the sandbox's random failures are off for them (`payments.demo_pilot`); the last month
   before the current one keeps the sandbox's delays (about 5 % pending, final at a status query).
 - In the month before the last, one rejected transfer is switched to cash by the office and the
   switch approved by the approver with a TOTP code (the demo's published secret), as the office
@@ -22,7 +24,7 @@ from ansinh.payroll.models import CycleState, FixKind, PaymentCycle
 
 from . import batches, resolution, sandbox, sending
 from .bank import SandboxBank
-from .models import BatchState, ExceptionKind, ExceptionState, TransferException
+from .models import BatchState, ExceptionKind, ExceptionState, Resolution, TransferException
 
 S = CycleState
 REASON_TO_CASH = "Tài khoản của người nhận bị từ chối; chi tiền mặt tại điểm chi trả tháng này (dữ liệu minh họa)."
@@ -47,7 +49,15 @@ def load_demo_transfers() -> dict:
         actor = preparer if preparer is not None and batches.may_operate(preparer, cycle) else None
         built = batches.build_batches(actor=actor, cycle=cycle)
         out["transfers"] += built.created
-        bank = SandboxBank(sandbox.Options(seed=sandbox.default_options().seed, delays=cycle.month == latest))
+        # the 2023 pilot months replay the published report: no random failures or delays there
+        replay = cycle.area.tree == "legacy"
+        bank = SandboxBank(
+            sandbox.Options(
+                seed=sandbox.default_options().seed,
+                delays=cycle.month == latest and not replay,
+                random_failures=not replay,
+            )
+        )
         for batch in cycle.provider_batches.filter(submitted_at__isnull=True).exclude(state=BatchState.CLOSED):
             result = sending.submit_batch(actor=actor, batch=batch, bank=bank)
             out["answers"] += int(result.job is not None)
@@ -58,7 +68,10 @@ def load_demo_transfers() -> dict:
     out |= {"notices": sum(notify_pending().values())}
     # one rejected transfer of the month before the last, switched to cash as the office would
     months = sorted({c.month for c in cycles if c.area.tree == "current"})
-    if len(months) >= 2 and preparer is not None and approver is not None:
+    done = TransferException.objects.filter(
+        kind=ExceptionKind.REJECTED, resolution=Resolution.TO_CASH, batch__cycle__month__in=months[-2:-1]
+    ).exists()  # a second run switches nobody else
+    if len(months) >= 2 and preparer is not None and approver is not None and not done:
         target = (
             TransferException.objects.filter(
                 kind=ExceptionKind.REJECTED, state=ExceptionState.OPEN, batch__cycle__month=months[-2]

@@ -244,6 +244,10 @@ def _apply(actor, batch: ProviderBatch, source, name, sha, statuses, group_statu
         count = _write_rows(job, statuses)
         now = timezone.now()
         credited, rejected = _classify_and_book(job, batch, now)
+        if credited or rejected:
+            from ansinh.reconciliation import ledger  # the payouts and failed transfers, in this transaction
+
+            ledger.on_status_job(actor=actor, job_id=job.pk, cycle_id=batch.cycle_id)
         summary = _summary(job)
         summary["rows"] = count
         _exceptions(job, batch)

@@ -18,6 +18,7 @@ entry, no day, no place simply says less)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -104,30 +105,65 @@ class _Line:
     has_cash_entry: bool
 
 
-def _lines_sql() -> str:
-    """The lines of one person in approved cycles of two months, each with its payout (one per
-    line at most), its latest transfer instruction and whether a live cash-list entry exists.
-    Plain SQL: the hot path of the public page, where the ORM spent more compiling this than the
-    database answering it (PostgreSQL and SQLite alike: scalar subqueries, no LATERAL)."""
+def _tables() -> dict[str, str]:
     from ansinh.cashout.models import CashEntry
     from ansinh.disbursement.models import Instruction, Payout
     from ansinh.payroll.models import PaymentCycle
 
-    t = {m.__name__: m._meta.db_table for m in (PayrollLine, PaymentCycle, Payout, Instruction, CashEntry)}
-    states = ", ".join(["%s"] * len(APPROVED_STATES))
+    return {m.__name__: m._meta.db_table for m in (PayrollLine, PaymentCycle, Payout, Instruction, CashEntry)}
+
+
+def _line_columns(t: dict[str, str]) -> str:
+    """A line `l` of cycle `c`, with its payout (one per line at most), its latest transfer
+    instruction and whether a live cash-list entry exists (13 columns, read by `_lines`)."""
     return (
-        "SELECT l.id, l.cycle_id, l.beneficiary_id, l.line_type, l.amount, l.channel, c.month, "  # noqa: S608
+        "l.id, l.cycle_id, l.beneficiary_id, l.line_type, l.amount, l.channel, c.month, "  # noqa: S608
         f"(SELECT p.channel FROM {t['Payout']} p WHERE p.line_id = l.id), "
         f"(SELECT p.paid_at FROM {t['Payout']} p WHERE p.line_id = l.id), "
         f"(SELECT i.id FROM {t['Instruction']} i WHERE i.line_id = l.id ORDER BY i.id DESC LIMIT 1), "
         f"(SELECT i.state FROM {t['Instruction']} i WHERE i.line_id = l.id ORDER BY i.id DESC LIMIT 1), "
         f"(SELECT i.status_at FROM {t['Instruction']} i WHERE i.line_id = l.id ORDER BY i.id DESC LIMIT 1), "
         f"EXISTS (SELECT 1 FROM {t['CashEntry']} e WHERE e.cycle_id = l.cycle_id "
-        "AND e.beneficiary_id = l.beneficiary_id AND e.state <> 'cancelled') "
+        "AND e.beneficiary_id = l.beneficiary_id AND e.state <> 'cancelled')"
+    )
+
+
+@functools.cache
+def _lines_sql() -> str:
+    """The lines of one person in approved cycles of two months (`_line_columns`).
+    Plain SQL: the hot path of the public page, where the ORM spent more compiling this than the
+    database answering it (PostgreSQL and SQLite alike: scalar subqueries, no LATERAL)."""
+    t = _tables()
+    states = ", ".join(["%s"] * len(APPROVED_STATES))
+    return (
+        f"SELECT {_line_columns(t)} "  # noqa: S608
         f"FROM {t['PayrollLine']} l JOIN {t['PaymentCycle']} c ON c.id = l.cycle_id "
         f"WHERE l.beneficiary_id = %s AND c.month IN (%s, %s) AND c.state IN ({states}) "
         "ORDER BY c.month, l.cycle_id, l.id"
     )
+
+
+@functools.cache
+def person_lines_sql(person_sql: str) -> str:
+    """The person that `person_sql` selects (its id and full name, at most one row) with their
+    lines as in `_lines_sql`, in ONE statement: a row per line, or one row whose line columns are
+    NULL when the person has no line in an approved cycle of the two months, or no row at all
+    when `person_sql` finds nobody. Parameters: those of `person_sql`, then `lines_params`."""
+    t = _tables()
+    states = ", ".join(["%s"] * len(APPROVED_STATES))
+    return (
+        f"SELECT m.id, m.full_name, {_line_columns(t)} FROM ({person_sql}) m "  # noqa: S608
+        f"LEFT JOIN ({t['PayrollLine']} l JOIN {t['PaymentCycle']} c ON c.id = l.cycle_id "
+        f"AND c.month IN (%s, %s) AND c.state IN ({states})) ON l.beneficiary_id = m.id "
+        "ORDER BY c.month, l.cycle_id, l.id"
+    )
+
+
+def lines_params(current: dt.date) -> list:
+    """The parameters of the two months and the approved states (`_lines_sql`, `person_lines_sql`)."""
+    ops = connection.ops
+    months = [ops.adapt_datefield_value(current), ops.adapt_datefield_value(previous_month(current))]
+    return months + [str(s) for s in APPROVED_STATES]
 
 
 def _as_date(value) -> dt.date:
@@ -142,15 +178,9 @@ def _as_datetime(value) -> dt.datetime | None:
     return timezone.make_aware(parsed, dt.UTC) if parsed is not None and timezone.is_naive(parsed) else parsed
 
 
-def month_status(beneficiary_id: int, *, today: dt.date | None = None) -> MonthStatus:
-    """One query in the usual case (`_lines_sql`); a cash-list entry is read only when there is one."""
-    current = first_of_month(today or timezone.localdate())
-    ops = connection.ops
-    params = [beneficiary_id, ops.adapt_datefield_value(current), ops.adapt_datefield_value(previous_month(current))]
-    with connection.cursor() as cur:
-        cur.execute(_lines_sql(), params + [str(s) for s in APPROVED_STATES])
-        rows = cur.fetchall()
-    lines = [
+def _lines(rows) -> list[_Line]:
+    """Rows of `_line_columns` (rows of a person without lines, all NULL, are skipped)."""
+    return [
         _Line(
             id=row[0],
             cycle_id=row[1],
@@ -167,7 +197,21 @@ def month_status(beneficiary_id: int, *, today: dt.date | None = None) -> MonthS
             has_cash_entry=bool(row[12]),
         )
         for row in rows
+        if row[0] is not None
     ]
+
+
+def month_status(beneficiary_id: int, *, today: dt.date | None = None) -> MonthStatus:
+    """One query in the usual case (`_lines_sql`); a cash-list entry is read only when there is one."""
+    current = first_of_month(today or timezone.localdate())
+    with connection.cursor() as cur:
+        cur.execute(_lines_sql(), [beneficiary_id, *lines_params(current)])
+        return status_of(cur.fetchall(), current)
+
+
+def status_of(rows, current: dt.date) -> MonthStatus:
+    """The month's status from rows of `_line_columns` (`current`: the first of this month)."""
+    lines = _lines(rows)
     if not lines:
         return MonthStatus(month=current, current=current, payments=[])
     month = max(line.month for line in lines)

@@ -5,8 +5,13 @@ each beneficiary of the two pilot units is paid, so that the pilot's situation i
   their start month when they started later; cash records its reason: frail or cannot-travel
   people (registry flags) are paid at home, people without a phone at a pay point for that
   reason, the others at a pay point by choice or because they cannot use an account.
-- About 14% of Châu Đốc's and 18% of Tịnh Biên's beneficiaries (report 3010, 2023) have an
-  active receiving account: mostly at the post office's partner bank (Nam A Bank), some at
+- The pilot, July–September 2023 (`payments.demo_pilot`): who opened an account in each month
+  and from which month they are paid by account, chosen so that the records give the figures
+  of report 3010/BC-SLĐTBXH (Biểu 01–03) for Châu Đốc and Tịnh Biên; with a registry too small
+  for them (tests), the plain shares below apply to everyone.
+- Besides the pilot's openings, about 14% of Châu Đốc's and 18% of Tịnh Biên's other
+  beneficiaries opened an account later (from October 2023) (the shares of report 3010):
+  mostly at the post office's partner bank (Nam A Bank), some at
   Agribank or another bank, some e-wallets; held by the payee representative where there is
   one (guardians of children, authorised persons of the elderly), else by the beneficiary.
   Holder names are as banks print them (upper case, no diacritics), a few in another word
@@ -45,9 +50,17 @@ from django.utils import timezone
 from ansinh.areas.models import Area, Level, Tree
 from ansinh.audit.services import record
 from ansinh.core.bulk import insert_rows
-from ansinh.registry.models import Beneficiary, DecisionKind, Representation, Status, StopReason
+from ansinh.registry.models import (
+    Beneficiary,
+    BeneficiaryCategory,
+    Decision,
+    DecisionKind,
+    Representation,
+    Status,
+    StopReason,
+)
 
-from . import crypto, names
+from . import crypto, demo_pilot, names
 from .models import (
     AccountKind,
     AccountStatus,
@@ -282,6 +295,75 @@ def _people() -> list[_Person]:
     ]
 
 
+def _pilot_accounts(b: _Builder, people: list[_Person], roles: dict) -> None:
+    """The pilot's openings and payment methods (`demo_pilot`): an active account at Nam A Bank
+    opened on the planned day, cash until the month paid by account; the relatives paid in July
+    into a July opener's account get that account's number and holder (a link rejected in
+    August: cash that month), then their own account from the month planned."""
+    rng = random.Random(f"{SEED}:pilot")
+    opened: dict[int, tuple[ReceivingAccount, str]] = {}
+    firsts: dict[int, date] = {}
+    for p in people:
+        role = roles[p.pk]
+        acc = b.account(p, status=AccountStatus.ACTIVE, opened_on=role.opened_on, code="NAB")
+        opened[p.pk] = (acc, b.numbers[-1])
+        firsts[p.pk] = max(p.start_month.replace(day=1), date(2023, rng.randint(3, 6), 1))
+        b.counts["pilot_" + role.group] += 1
+    for p in people:
+        role = roles[p.pk]
+        first = firsts[p.pk]
+        how, reason = b.cash(p)
+        if role.july_into is not None:
+            into, number = opened[role.july_into]
+            other = b.account(
+                p,
+                status=AccountStatus.REJECTED,
+                opened_on=into.opened_on or role.opened_on,
+                code="NAB",
+                number=number,
+                holder_name=into.holder_name,
+                holder=None,
+            )
+            july, august = demo_pilot.MONTHS[0], demo_pilot.MONTHS[1]
+            if first < july:
+                b.method(p, how, first, reason=reason)
+            b.method(p, Method.ACCOUNT, july, account=other)
+            b.method(p, how, august, reason=reason if how != Method.PAY_POINT else CashReason.NO_ACCOUNT)
+        elif first < role.account_from:
+            b.method(p, how, first, reason=reason)
+        b.method(p, Method.ACCOUNT, role.account_from, account=opened[p.pk][0])
+        b.counts["paid_by_account"] += 1
+
+
+def _pilot_decisions(roles: dict) -> int:
+    """The pilot's coefficient changes from August 2023 (`demo_pilot`), through the registry."""
+    from ansinh.registry.inputs import CategoryInput
+    from ansinh.registry.services import record_decision
+
+    adjusted = sorted((pk, r.adjust) for pk, r in roles.items() if r.adjust is not None)
+    people = Beneficiary.objects.in_bulk([pk for pk, _a in adjusted])
+    made = 0
+    for n, (pk, (_before, after)) in enumerate(adjusted, start=1):
+        if Decision.objects.filter(beneficiary_id=pk, number=f"{2300 + n}/QĐ-UBND").exists():
+            continue
+        units = BeneficiaryCategory.objects.filter(
+            beneficiary_id=pk, category__code=demo_pilot.ADJUST_CODE, to_month__isnull=True
+        ).values_list("units", flat=True)
+        record_decision(
+            actor=None,
+            beneficiary=people[pk],
+            kind=DecisionKind.ADJUST,
+            number=f"{2300 + n}/QĐ-UBND",
+            signed_on=demo_pilot.ADJUST_SIGNED,
+            effective_month=demo_pilot.MONTHS[1],
+            event_date=demo_pilot.ADJUST_SIGNED - timedelta(days=14),
+            categories=[CategoryInput(code=demo_pilot.ADJUST_CODE, condition=after, units=units.first() or 1)],
+            note="Hội đồng xác định lại mức độ khuyết tật (dữ liệu minh họa).",
+        )
+        made += 1
+    return made
+
+
 def _designate_flagged_payees() -> int:
     """Payees known only by the registry flag get their designation from the start month."""
     from ansinh.demo.organisations import CURRENT_PILOT_COMMUNES
@@ -330,6 +412,11 @@ def load_demo_payments(*, actor=None) -> dict:
         return {"created": False, "payee_designations": designations}
     rng = random.Random(SEED)
     b = _Builder(rng, _institutions())
+    try:
+        pilot: demo_pilot.Plan | None = demo_pilot.plan(people, rng=random.Random(demo_pilot.SEED))
+    except demo_pilot.PlanError:
+        pilot = None  # a registry too small for the published figures (tests)
+    planned = pilot.roles if pilot is not None else {}
 
     # who has an active account: exactly the unit's share; the demo commune's deliberate
     # problems are chosen first, among people of the home commune
@@ -339,8 +426,9 @@ def load_demo_payments(*, actor=None) -> dict:
     holders: set[int] = set()
     for unit, members in sorted(by_unit.items()):
         share = ACCOUNT_SHARES.get(unit, 0.15)
-        holders |= {p.pk for p in rng.sample(members, round(share * len(members)))}
-    home = [p for p in people if p.commune == HOME_COMMUNE]
+        others = [p for p in members if p.pk not in planned]
+        holders |= {p.pk for p in rng.sample(others, round(share * len(others)))}
+    home = [p for p in people if p.commune == HOME_COMMUNE and p.pk not in planned]
     home_holders = [p for p in home if p.pk in holders and p.payee is None]
     home_others = [p for p in home if p.pk not in holders]
     # (a small demo, as in some tests, may have too few people for some of them)
@@ -356,7 +444,13 @@ def load_demo_payments(*, actor=None) -> dict:
 
     shared_number = b.number(b.institutions["NAB"], "") if sharer is not None else ""
     today = timezone.localdate()
+    if pilot is not None:
+        _pilot_accounts(b, [p for p in people if p.pk in planned], planned)
+    # after the pilot's report (when the pilot's openings are planned), or from June 2023
+    pilot_low = date(2023, 10, 1) if pilot is not None else date(2023, 6, 1)
     for p in people:
+        if p.pk in planned:
+            continue
         if p.pk in without_method:
             b.counts["without_method"] += 1
             continue
@@ -364,7 +458,7 @@ def load_demo_payments(*, actor=None) -> dict:
         how, reason = b.cash(p)
         if p.pk in holders or (shared_with is not None and p.pk == shared_with.pk):
             in_pilot = rng.random() < 0.7
-            low, high = (date(2023, 6, 1), date(2023, 12, 20)) if in_pilot else (date(2024, 1, 5), date(2025, 10, 31))
+            low, high = (pilot_low, date(2023, 12, 20)) if in_pilot else (date(2024, 1, 5), date(2025, 10, 31))
             opened = max(low, p.start_month) + timedelta(days=rng.randint(0, max((high - low).days, 1)))
             opened = min(opened, today)
             style = rng.random()
@@ -416,6 +510,8 @@ def load_demo_payments(*, actor=None) -> dict:
     b.write()
     if deceased is not None:
         _record_death(deceased)
+    if pilot is not None:
+        _pilot_decisions(planned)
 
     units = {}
     for unit, members in sorted(by_unit.items()):
@@ -434,6 +530,7 @@ def load_demo_payments(*, actor=None) -> dict:
         "accounts": len(b.accounts),
         "units": units,
         "payee_designations": designations,
+        "pilot": pilot.units if pilot is not None else None,
         **dict(sorted(b.counts.items())),
         "problems": {
             "deceased_with_active_account": deceased.pk if deceased else None,

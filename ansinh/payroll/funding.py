@@ -216,6 +216,9 @@ def record_advance(*, actor, cycle: PaymentCycle, amount: int, received_on: date
     advance = Advance.objects.create(
         cycle=cycle, amount=amount, received_on=received_on, reference=reference, recorded_by=actor
     )
+    from ansinh.reconciliation import ledger  # the ledger's entry, in this transaction
+
+    ledger.on_advance(actor=actor, advance=advance)
     received = advanced_total(cycle)
     record(
         actor=actor,

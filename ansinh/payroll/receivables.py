@@ -144,7 +144,7 @@ def record_payee_recovery(*, actor, receivable: Receivable, amount: int, on: dat
         receivable.state, receivable.closed_by, receivable.closed_at = ReceivableState.RECOVERED, actor, timezone.now()
         fields += ["state", "closed_by", "closed_at"]
     receivable.save(update_fields=fields)
-    record(
+    event = record(
         actor=actor,
         action="payroll.receivable.recovered_from_payee",
         obj=receivable,
@@ -160,6 +160,9 @@ def record_payee_recovery(*, actor, receivable: Receivable, amount: int, on: dat
             "state": receivable.state,
         },
     )
+    from ansinh.reconciliation import ledger  # outside the month's advance, in this transaction
+
+    ledger.on_payee_recovery(actor=actor, receivable=receivable, amount=amount, on=on, event_id=event.pk)
     return receivable
 
 

@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ansinh.accounts import access
 from ansinh.accounts.models import Function, OrgKind, OrgUnit, Responsibility
@@ -215,10 +214,8 @@ def _needs(what: Promise) -> Check:
 # What each step needs that later parts build (issue 10 parts 2, 3 and 5; transfer, cash and
 # settlement issues). Replace the entry when the data exists. The transfer edges' checks live in
 # ansinh.disbursement.checks.
-NEEDS: dict[tuple[str, str], Promise] = {
-    (S.PAYING, S.SETTLED): gettext_lazy("the provider's settlement"),
-    (S.SETTLED, S.CLOSED): gettext_lazy("the settlement file for the finance office"),
-}
+# The settlement edges' checks live in ansinh.reconciliation.settlement and .office_settlement.
+NEEDS: dict[tuple[str, str], Promise] = {}
 for (_source, _target), _what in NEEDS.items():
     register_check(_source, _target)(_needs(_what))
 

@@ -746,6 +746,22 @@ def _notification(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, text, note=note_text(event.note))
 
 
+def _statutory_report(event: AuditEvent, look: Lookups) -> Entry:
+    """A statutory table (Biểu 01/02/03) downloaded: which, where, which months, which format."""
+    after = event.after or {}
+    where = look.area_name(event.area_id) if event.area_id else EMPTY
+    fmt = {"xlsx": _("an Excel file"), "json": "JSON"}.get(after.get("format", ""), after.get("format") or EMPTY)
+    text = _("%(actor)s downloaded %(label)s of %(area)s for %(first)s to %(last)s as %(format)s.") % {
+        "actor": look.actor(event),
+        "label": after.get("label") or EMPTY,
+        "area": where,
+        "first": after.get("from") or EMPTY,
+        "last": after.get("to") or EMPTY,
+        "format": fmt,
+    }
+    return _entry(event, text, note=note_text(event.note))
+
+
 def _registration_list(event: AuditEvent, look: Lookups) -> Entry:
     """A registration list of the Hoằng Phong plan taken away as a file or on paper."""
     from ansinh.payments.registration_lists import KINDS
@@ -781,6 +797,27 @@ def _exported(event: AuditEvent, look: Lookups) -> Entry:
         "rows": number(int(after.get("rows") or 0)),
     }
     return _entry(event, text, note=note_text(event.note))
+
+
+def _monitoring_export(event: AuditEvent, look: Lookups) -> Entry:
+    """A list of people behind a figure of the monitoring dashboard, asked for and written."""
+    from ansinh.reports.exports import kind_titles
+
+    after = event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "list": kind_titles().get(after.get("list") or "", EMPTY),
+        "area": look.area_name(event.area_id) if event.area_id else EMPTY,
+        "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+        "rows": number(int(after.get("rows") or 0)),
+    }
+    if event.action == "monitoring.exported":
+        template = _(
+            "%(actor)s took the list “%(list)s” of %(area)s for %(month)s away as an Excel file (%(rows)s people)."
+        )
+    else:
+        template = _("%(actor)s asked for the list “%(list)s” of %(area)s for %(month)s as an Excel file.")
+    return _entry(event, template % values, note=note_text(event.note))
 
 
 IMPORT_STEPS = {
@@ -1643,8 +1680,126 @@ def _cash_places(event: AuditEvent, look: Lookups) -> Entry:
     return _entry(event, str(template) % values, note=note_text(event.note))
 
 
+def _settlement(event: AuditEvent, look: Lookups) -> Entry:
+    """The provider's settlement (submitted, returned, accepted, downloaded), the office's
+    settlement with the finance office (sent, files downloaded) and the monthly lists' exports."""
+    after = event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+        "fee": number(int(after.get("fee") or 0)),
+        "paid": number(int(after.get("amount_paid") or 0)),
+        "served": number(int(after.get("served") or 0)),
+        "returned": number(int(after.get("returned") or 0)),
+        "rows": number(int(after.get("rows") or 0)),
+        "scope": after.get("scope") or after.get("period") or EMPTY,
+        "reference": after.get("reference") or EMPTY,
+    }
+    texts = {
+        "reconciliation.settlement.submitted": _(
+            "%(actor)s submitted the provider's settlement for %(month)s: %(served)s people paid, %(paid)s đồng, "
+            "%(returned)s đồng returned, fee %(fee)s đồng."
+        ),
+        "reconciliation.settlement.returned": _("%(actor)s returned the provider's settlement for %(month)s."),
+        "reconciliation.settlement.accepted": _(
+            "%(actor)s accepted the provider's settlement for %(month)s: fee %(fee)s đồng."
+        ),
+        "reconciliation.settlement.exported": _("%(actor)s downloaded the provider's settlement for %(month)s."),
+        "reconciliation.office_settlement.sent": _(
+            "%(actor)s recorded the settlement for %(month)s as sent to the finance office (%(reference)s)."
+        ),
+        "reconciliation.office_settlement.exported": _(
+            "%(actor)s downloaded the settlement with the finance office (%(scope)s)."
+        ),
+        "reconciliation.list.exported": _("%(actor)s exported a monthly list (%(scope)s): %(rows)s rows."),
+    }
+    template = texts.get(event.action, texts["reconciliation.settlement.exported"])
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
+def _reconciliation(event: AuditEvent, look: Lookups) -> Entry:
+    """Bank statements imported or refused, the reconciliation checks run, and what was done with
+    a reconciliation exception (issue 13 part 2)."""
+    from ansinh.reconciliation.models import ReconKind
+
+    after = event.after or {}
+    kind = after.get("kind") or ""
+    fix = after.get("fix") or ""
+    values = {
+        "actor": look.actor(event),
+        "file": after.get("file") or EMPTY,
+        "reason": after.get("reason") or EMPTY,
+        "entries": number(int(after.get("entries") or 0)),
+        "matched": number(int(after.get("matched") or 0)),
+        "differs": number(int(after.get("differs") or 0)),
+        "unknown": number(int(after.get("unknown") or 0)),
+        "missing": number(int(after.get("missing") or 0)),
+        "opened": number(int(after.get("opened") or 0)),
+        "closed": number(int(after.get("closed") or 0)),
+        "cycle": after.get("cycle") or EMPTY,
+        "kind": str(ReconKind(kind).label) if kind in ReconKind.values else EMPTY,
+        "name": after.get("name") or EMPTY,
+        "owner": after.get("owner") or EMPTY,
+        "fix": str(_("Resend to a corrected account")) if fix == "resend" else str(_("Pay in cash this month")),
+    }
+    texts = {
+        "reconciliation.statement.imported": _(
+            "%(actor)s imported the bank statement %(file)s: %(entries)s entries, %(matched)s matched, "
+            "%(differs)s with another amount, %(unknown)s unknown; %(missing)s credited transfers missing."
+        ),
+        "reconciliation.statement.refused": _("%(actor)s's bank statement %(file)s was refused: %(reason)s"),
+        "reconciliation.checks.run": _(
+            "%(actor)s ran the reconciliation checks of %(cycle)s: %(opened)s new exceptions, %(closed)s no longer "
+            "found."
+        ),
+        "reconciliation.exception.fix_asked": _("%(actor)s asked for a payment fix (%(fix)s): %(kind)s, %(name)s."),
+        "reconciliation.exception.recovered": _("%(actor)s recorded the money to recover: %(kind)s, %(name)s."),
+        "reconciliation.exception.write_off_requested": _(
+            "%(actor)s asked to write off the money: %(kind)s, %(name)s."
+        ),
+        "reconciliation.exception.write_off_approved": _(
+            "%(actor)s approved writing off the money: %(kind)s, %(name)s."
+        ),
+        "reconciliation.exception.write_off_rejected": _(
+            "%(actor)s refused writing off the money: %(kind)s, %(name)s."
+        ),
+        "reconciliation.exception.noted": _("%(actor)s closed the exception after checking: %(kind)s, %(name)s."),
+        "reconciliation.exception.assigned": _("%(actor)s made %(owner)s responsible: %(kind)s, %(name)s."),
+    }
+    template = texts.get(event.action, texts["reconciliation.exception.noted"])
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
+def _ledger(event: AuditEvent, look: Lookups) -> Entry:
+    """A cycle's ledger closed, a fee posted, entries posted by the catch-up (issue 13 part 1)."""
+    after = event.after or {}
+    values = {
+        "actor": look.actor(event),
+        "month": month_text(f"{after.get('month') or ''}-01") or EMPTY,
+        "amount": number(int(after.get("amount") or 0)),
+        "entries": number(int(after.get("entries") or 0)),
+        "outstanding": number(int(after.get("outstanding") or 0)),
+    }
+    texts = {
+        "reconciliation.ledger.closed": _(
+            "%(actor)s closed the ledger of %(month)s: %(outstanding)s đồng outstanding."
+        ),
+        "reconciliation.ledger.fee_posted": _("%(actor)s posted a service fee of %(amount)s đồng for %(month)s."),
+        "reconciliation.ledger.posted": _("%(actor)s posted %(entries)s missing ledger entries for %(month)s."),
+    }
+    template = texts.get(event.action, texts["reconciliation.ledger.posted"])
+    return _entry(event, str(template) % values, note=note_text(event.note))
+
+
 # One renderer per action family: the action itself first, then its prefixes, longest first.
 RENDERERS: dict[str, Renderer] = {
+    "reconciliation.ledger.": _ledger,
+    "reconciliation.statement.": _reconciliation,
+    "reconciliation.checks.run": _reconciliation,
+    "reconciliation.exception.": _reconciliation,
+    "reconciliation.settlement.": _settlement,
+    "reconciliation.office_settlement.": _settlement,
+    "reconciliation.list.exported": _settlement,
     "cashout.receipt.": _cash_recording,
     "cashout.list.closed": _cash_recording,
     "cashout.withdrawal.": _cash_recording,
@@ -1683,6 +1838,8 @@ RENDERERS: dict[str, Renderer] = {
     "notifications.": _notification,
     "openings.": _opening,
     "registry.exported": _exported,
+    "monitoring.export.requested": _monitoring_export,
+    "monitoring.exported": _monitoring_export,
     "registry.printed": _exported,
     "payments.registration_list.exported": _registration_list,
     "payments.registration_list.printed": _registration_list,
@@ -1706,6 +1863,7 @@ RENDERERS: dict[str, Renderer] = {
     "quality.refreshed": _worklists_refreshed,
     "reform.transition.": _reform_transition,
     "reform.village.": _reform_village,
+    "reports.bieu.exported": _statutory_report,
 }
 
 

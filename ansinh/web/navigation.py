@@ -41,9 +41,20 @@ ITEMS = [
     ),
     # cash pay-out: the month's cash lists, pay points, home-delivery routes and their coverage
     NavItem("cashout", _("Cash pay-out"), "cashout:cycles", Cap.CASH_VIEW),
+    NavItem("reconciliation", _("Reconciliation"), "reconciliation:exceptions", Cap.RECONCILIATION_VIEW),
+    # provider and office settlement, monthly lists (issue 13 parts 3 and 4)
+    NavItem(
+        "settlement",
+        _("Settlement"),
+        "reconciliation:settlements",
+        Cap.RECONCILIATION_VIEW,
+        pages=("reconciliation:settlements", "reconciliation:settlement", "reconciliation:settlement_lists"),
+    ),
     # account coverage and the registration lists: the roles that keep or report on the lists
     NavItem("coverage", _("Account coverage"), "coverage:index", Cap.REGISTRY_EXPORT),
     NavItem("worklists", _("Worklists"), "worklists", Cap.QUALITY_VIEW),
+    # the monitoring dashboard (issue 13): province, office and commune figures, drill-down
+    NavItem("monitoring", _("Monitoring"), "monitoring:home", Cap.MONITORING_VIEW),
     NavItem("orgs", _("Organisations"), "orgs:list", Cap.ORGS_VIEW),
     NavItem("audit", _("Audit log"), "audit:list", Cap.AUDIT_VIEW),
     NavItem("lookup_log", _("Public status lookups"), "lookup:log", Cap.AUDIT_VIEW),
@@ -75,6 +86,8 @@ ITEMS = [
     ),
     # applications for the monthly allowance: the commune that reviews them, those who decide them
     NavItem("applications", _("Applications"), "applications:list", Cap.APPLICATIONS_REVIEW, (Cap.REGISTRY_DECIDE,)),
+    # the statutory tables (Biểu 01/02/03)
+    NavItem("reports", _("Statutory reports"), "reports:index", Cap.REPORTS_VIEW),
 ]
 
 

@@ -69,7 +69,7 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE, count_cap: int | None
     there (CappedPaginator); `page.paginator.count_exact` tells whether it did."""
     if count_cap is None:
         paginator = Paginator(queryset, per_page)
-        paginator.count_exact = True
+        paginator.count_exact = True  # type: ignore[attr-defined]
     else:
         paginator = CappedPaginator(queryset, per_page, cap=count_cap)
     return paginator.get_page(request.GET.get("page"))

@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import urls_applications, urls_cashout, urls_complaints, urls_lookup
+from . import (
+    urls_applications,
+    urls_cashout,
+    urls_complaints,
+    urls_lookup,
+    urls_monitoring,
+    urls_reconciliation,
+    urls_reports,
+)
 from .views import (
     account,
     account_changes,
@@ -211,6 +219,9 @@ urlpatterns = [
     path("cash/", include((urls_cashout.urlpatterns, "cashout"))),
     path("complaints/", include((urls_complaints.urlpatterns, "complaints"))),
     path("applications/", include((urls_applications.urlpatterns, "applications"))),
+    path("reconciliation/", include((urls_reconciliation.urlpatterns, "reconciliation"))),
+    path("reports/", include((urls_reports.urlpatterns, "reports"))),
+    path("monitoring/", include((urls_monitoring.urlpatterns, "monitoring"))),
     path("lookups/", include((urls_lookup.urlpatterns, "lookup"))),
     # the public, mobile-first site (no sign-in): status lookup, complaints, applications
     path(

@@ -191,8 +191,16 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "complaint_id": "complaint",
     "application_id": "application",
     "attachment_id": "attachment",
+    # a background export of a monitoring list (reports.ExportJob), asked for by the commune's officer
+    "export_id": "export_job",
     # a commune's official code (the public posting of applications)
     "code": {"public:application_posting": "commune_code"},
+    # a statutory table (reports:bieu and GET /api/reports/{bieu}): bieu01, bieu02 or bieu03
+    "bieu": "bieu",
+    # a bank statement and a reconciliation exception (issue 13 part 2)
+    "statement_id": "statement_import",
+    "recon_id": "recon_exception",
+    "contract_id": "contract",
 }
 # Query and body fields that name an object: filled with A's object to probe for leaks.
 REFERENCES = {
@@ -217,6 +225,10 @@ REFERENCES = {
 # API query parameters that name no object (searched with A's name and numbers below, or plain).
 PLAIN_QUERY_PARAMS = {
     "q",
+    "tree",  # the statutory reports (GET /api/reports/{bieu}): area tree, period and cut-off date
+    "from",
+    "to",
+    "as_of",
     "cccd",
     "phone",
     "status",
@@ -239,6 +251,8 @@ PLAIN_QUERY_PARAMS = {
     "active",
     "routed_to",
     "overdue",
+    "purpose",  # a contract purpose (reconciliation settlements)
+    "quarter",  # a quarter of a year (settlement summaries)
 }
 
 # Cases that fail today because of a defect being fixed elsewhere: (case id) → reason.
@@ -296,6 +310,10 @@ class Side:
     application: object = None  # an application for the allowance received at the counter (not posted)
     attachment: object = None  # its document
     commune_code: str = ""  # the commune's official code (not an object)
+    export_job: object = None  # a monitoring list written in the background for the commune's officer
+    bieu: str = "bieu02"  # a statutory table in the reports' URLs (not an object)
+    statement_import: object = None  # a bank statement of the contract's funded account (reconciliation)
+    recon_exception: object = None  # a reconciliation exception of the cycle about the beneficiary
 
     def value(self, attr: str) -> int | str:
         found = getattr(self, attr)
@@ -547,6 +565,56 @@ def _disbursement(side: Side) -> None:
     )
 
 
+def _reconciliation(side: Side) -> None:
+    """An imported statement of the contract's funded account (one unknown entry) and the
+    reconciliation exception of the rejected transfer (written directly: the walk needs rows)."""
+    from ansinh.reconciliation.models import (
+        EntryKind,
+        EntryOutcome,
+        ReconException,
+        StatementEntry,
+        StatementImport,
+    )
+
+    job = StatementImport.objects.create(
+        source="camt.053",
+        file_name=f"sao-ke-{side.commune.code}.xml",
+        checksum=f"{side.commune.pk:064d}",
+        provider=side.contract.provider,
+        contract=side.contract,
+        account_number="1234567890123",
+        state="applied",
+        area_path=side.contract.area_path,
+        entries_count=1,
+    )
+    StatementEntry.objects.create(
+        job=job,
+        row_number=1,
+        direction="debit",
+        amount=77_000,
+        end_to_end_id="KHONG-RO",
+        kind=EntryKind.OTHER,
+        outcome=EntryOutcome.UNKNOWN,
+        area_path=job.area_path,
+    )
+    side.statement_import = job
+    exc = side.transfer_exception
+    side.recon_exception = ReconException.objects.create(
+        kind="transfer_failed",
+        key=f"te:{exc.pk}",
+        cycle=side.cycle,
+        line=exc.line,
+        beneficiary=side.beneficiary,
+        instruction=exc.instruction,
+        transfer_exception=exc,
+        amount=500_000,
+        commune=side.commune,
+        area_path=exc.area_path,
+        owner_role="office_officer",
+        due_date=TODAY,
+    )
+
+
 def _complaint(side: Side):
     """A complaint taken by phone in the commune (in A by the representative, about the
     beneficiary, whose CCCD links it), linked to the rejected transfer and its line."""
@@ -793,6 +861,18 @@ def _build_world() -> World:
         _cash_follow_up(side)
     for side in (a, b):
         side.complaint = _complaint(side)
+    for side in (a, b):  # a bank statement and a reconciliation exception (issue 13 part 2)
+        _reconciliation(side)
+    for side in (a, b):  # a monitoring list the officer exported (issue 13)
+        from ansinh.reports.models import ExportJob
+
+        side.export_job = ExportJob.objects.create(
+            kind="without_account",
+            area=side.commune,
+            area_path=side.commune.path,
+            month=TODAY.replace(day=1),
+            requested_by=side.officer,
+        )
     for side, name in ((a, APPLICANT_A), (b, "Lò Văn Nộp Bê")):  # an application received at the counter
         side.application, side.attachment = _application(side, name)
         side.commune_code = side.commune.code
@@ -955,6 +1035,8 @@ def _own(label: str, row: dict, user) -> bool:
         return row["user_id"] == user.pk
     if label == "audit.auditevent":
         return row["actor_id"] == user.pk
+    if label == "reports.exportjob":  # a list the user asked to export (monitoring), logged as an export
+        return row["requested_by_id"] == user.pk
     return False
 
 

@@ -49,6 +49,8 @@ def test_every_edge_has_a_button_label_and_a_check_until_its_part_exists():
     real |= {(S.OPEN, S.CHANGES_SUBMITTED), (S.CHANGES_SUBMITTED, S.OPEN), (S.CHANGES_SUBMITTED, S.APPRAISED)}
     # the transfer leg: the batches' files written, the bank's answers imported (disbursement.checks)
     real |= {(S.FUNDED, S.SENT_TO_PROVIDER), (S.SENT_TO_PROVIDER, S.PAYING)}
+    # the provider's settlement accepted, the file sent to the finance office (reconciliation)
+    real |= {(S.PAYING, S.SETTLED), (S.SETTLED, S.CLOSED)}
     assert set(services.NEEDS) == edges - real
     assert all(services.CHECKS.get(edge) for edge in edges)
 

@@ -3,6 +3,8 @@ public site (200 requests/s), and a field through `_field.html` and Django's wid
 costs several times more. Same markup as `_field.html` with `bs_widget`."""
 
 from django import template
+from django.urls import get_script_prefix
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -38,3 +40,32 @@ def digits_field(field):
         ),
         help=field.help_text,
     )
+
+
+class OnceNode(template.Node):
+    """`{% once %}…{% endonce %}`: the enclosed markup rendered once per process, language and
+    URL prefix, then reused. For the public lookup page (its hot path): its headings,
+    explanations, links and the site's frame do not change from one request to the next, and
+    rendering their `{% translate %}`, `{% url %}` and `{% static %}` tags each time cost more than
+    the answer itself. ONLY for markup that depends on nothing but the language: never a
+    variable of the request (an answer, a form, a CSRF token). The node belongs to the compiled
+    template (the cached loader): a changed template is a new node."""
+
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+        self.rendered: dict[tuple[str, str], str] = {}
+
+    def render(self, context) -> str:
+        key = (translation.get_language() or "", get_script_prefix())
+        try:
+            return self.rendered[key]
+        except KeyError:
+            text = self.rendered[key] = mark_safe(self.nodelist.render(context))  # noqa: S308 (rendered by the template engine)
+            return text
+
+
+@register.tag
+def once(parser, token):
+    nodelist = parser.parse(("endonce",))
+    parser.delete_first_token()
+    return OnceNode(nodelist)

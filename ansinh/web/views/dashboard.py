@@ -29,6 +29,7 @@ def dashboard(request):
         "worklist": worklist_cells(quality_counts(quality_items(user))) if Cap.QUALITY_VIEW in caps else None,
         # the share of beneficiaries with an account against the target (payments.coverage)
         "coverage": coverage_block(user) if Cap.REGISTRY_VIEW in caps else None,
+        "can_monitor": Cap.MONITORING_VIEW in caps,  # a link to the monitoring dashboard (issue 13)
     }
     return render(request, "web/dashboard.html", context)
 

@@ -34,20 +34,26 @@ def _run(request, action: str, form) -> services.Answer:
 def lookup(request):
     """One page, three forms (a hidden `action` says which was sent). An answer never echoes the
     CCCD or the digits: "no match" shows the same blank forms whatever was wrong."""
-    forms, answer, action = _blank(), None, request.POST.get("action", "")
+    answer, action, invalid, initial = None, request.POST.get("action", ""), None, {}
     if request.method == "POST" and action in FORMS:
         cls, prefix = FORMS[action]
         form = cls(request.POST, prefix=prefix)
         if form.is_valid():
             answer = _run(request, action, form)
             if answer.outcome == "otp_sent":
-                forms = _blank(code={"cccd": form.cleaned_data["cccd"]})
+                initial = {"code": {"cccd": form.cleaned_data["cccd"]}}
         else:
-            forms[action] = form
-    context = {"forms": forms, "answer": answer, "action": action, "sms_window": settings.ANSINH_SMS_WINDOW}
+            invalid = form
+    context = {"answer": answer, "action": action, "sms_window": settings.ANSINH_SMS_WINDOW}
     if answer is not None and answer.status is not None:
+        # the status shown: no form on the page, none built
         context["name"] = masked_name(answer.name)
         context["payments"] = [(p, state_text(p)) for p in answer.status.payments]
+    else:
+        forms = _blank(**initial)
+        if invalid is not None:
+            forms[action] = invalid
+        context["forms"] = forms
     return render(request, "lookup/lookup.html", context, status=429 if answer and answer.limited else 200)
 
 

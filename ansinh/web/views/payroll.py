@@ -140,6 +140,7 @@ def cycle_detail(request, pk: int):
         "may_generate": cycle.state in GENERATABLE
         and access.can_in_area(request.user, Cap.PAYROLL_PREPARE, cycle.area),
         "comparison": compare_with_previous(cycle) if run else None,
+        "may_see_ledger": access.can_in_area(request.user, Cap.RECONCILIATION_VIEW, cycle.area),
     }
     return render(request, "payroll/cycle.html", context)
 

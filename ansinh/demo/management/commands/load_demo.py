@@ -1,8 +1,10 @@
 """Load the demo: policy, An Giang's pre-2025 area tree with the pilot's organisations, villages
-and a synthetic registry (4,065 beneficiaries in Châu Đốc, 5,605 in Tịnh Biên, from 2023), then
-the 2025 reform: the current tree, the checked succession of An Giang (89 → 91) and the reform
-transition, after which the demo lives in current An Giang (91) with the current organisations
-and one user per role on current-tree areas. Idempotent: a second run changes nothing.
+and a synthetic registry (4,065 beneficiaries in Châu Đốc, 5,605 in Tịnh Biên receiving in
+September 2023, a few more decided later; the pilot months July–September 2023 give the unit rows
+of report 3010/BC-SLĐTBXH: docs/pilot-report-2023.md), then the 2025 reform: the current tree,
+the checked succession of An Giang (89 → 91) and the reform transition, after which the demo
+lives in current An Giang (91) with the current organisations and one user per role on
+current-tree areas. Idempotent: a second run changes nothing.
 
 With `--size N --province CODE` it instead tops a province up to N synthetic beneficiaries
 for benchmarks (see benchmarks/README.md)."""
@@ -95,6 +97,18 @@ class Command(BaseCommand):
         cash = load_demo_cash()
         complaints = load_demo_complaints()  # complaints and feedback in every state, one linked to a rejected transfer
         complaints += load_demo_cash_complaints()  # about the cash pay-out, linked to its records
+        from ansinh.reconciliation.ledger import post_all
+
+        post_all()  # the paid cycles' ledgers: what a loader wrote without the services' hooks (idempotent)
+        # the sandbox bank's statements of the funded accounts imported, the cycles' reconciliation checks run
+        from ansinh.reconciliation.demo import load_demo_statements
+
+        load_demo_statements()
+        # the past months' paid cycles settled by the provider and accepted by the office, the older
+        # ones settled with the finance office (idempotent)
+        from ansinh.reconciliation.settlement_demo import load_demo_settlements
+
+        load_demo_settlements()
         load_demo_worklists()  # data-quality worklists of the demo communes, after everything above
         self.stdout.write(
             _(
