@@ -12,6 +12,7 @@ router = Router(tags=["reconciliation"])
 from datetime import date as _date  # noqa: E402
 from typing import Any as _Any  # noqa: E402
 
+from django.core.exceptions import ValidationError as _ValidationError  # noqa: E402
 from django.shortcuts import get_object_or_404 as _get_object_or_404  # noqa: E402
 from django.utils.translation import gettext as _t  # noqa: E402
 from ninja import Field as _Field  # noqa: E402
@@ -92,7 +93,7 @@ def _purpose_of(value: str) -> str:
     from ansinh.payroll.models import ContractPurpose
 
     if value not in ContractPurpose.values:
-        raise _HttpError(422, _t("Unknown contract purpose."))
+        raise _ValidationError({"purpose": [_t("Unknown contract purpose.")]})
     return value
 
 
@@ -236,13 +237,14 @@ def get_monthly_list(request, filters: _Query[MonthlyListFilter]):
     if not access.has_cap(request.auth, Cap.RECONCILIATION_VIEW):
         raise _HttpError(403, _t("Your role does not allow reading settlements."))
     if filters.kind not in lists.KINDS:
-        raise _HttpError(422, _t("Unknown list."))
+        raise _ValidationError({"kind": [_t("Unknown list.")]})
     month = None
     if filters.month:
-        year, mon = (int(x) for x in filters.month.split("-"))
-        if not 1 <= mon <= 12:
-            raise _HttpError(422, _t("Unknown month."))
-        month = _date(year, mon, 1)
+        try:
+            year, mon = (int(x) for x in filters.month.split("-"))
+            month = _date(year, mon, 1)
+        except ValueError:
+            raise _ValidationError({"month": [_t("Unknown month.")]}) from None
     scope = lenient_scope(request.auth, cycle_id=filters.cycle_id, area_id=filters.area_id, month=month)
     paginator = Paginator(lists.rows_qs(filters.kind, scope.cycles, None, scope.area_path), PAGE_SIZE)
     page = paginator.get_page(filters.page)
@@ -273,7 +275,6 @@ def get_monthly_list(request, filters: _Query[MonthlyListFilter]):
 from pathlib import Path as _Path  # noqa: E402
 from typing import Literal as _Literal  # noqa: E402
 
-from django.core.exceptions import ValidationError as _ValidationError  # noqa: E402
 from ninja import File as _File  # noqa: E402
 from ninja import Form as _Form  # noqa: E402
 from ninja.files import UploadedFile as _UploadedFile  # noqa: E402

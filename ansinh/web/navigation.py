@@ -41,7 +41,21 @@ ITEMS = [
     ),
     # cash pay-out: the month's cash lists, pay points, home-delivery routes and their coverage
     NavItem("cashout", _("Cash pay-out"), "cashout:cycles", Cap.CASH_VIEW),
-    NavItem("reconciliation", _("Reconciliation"), "reconciliation:exceptions", Cap.RECONCILIATION_VIEW),
+    NavItem(
+        "reconciliation",
+        _("Reconciliation"),
+        "reconciliation:exceptions",
+        Cap.RECONCILIATION_VIEW,
+        # not the settlement pages of the same namespace (their own item below)
+        pages=(
+            "reconciliation:exceptions",
+            "reconciliation:exception",
+            "reconciliation:statements",
+            "reconciliation:statement",
+            "reconciliation:cycle",
+            "reconciliation:ledger",
+        ),
+    ),
     # provider and office settlement, monthly lists (issue 13 parts 3 and 4)
     NavItem(
         "settlement",
