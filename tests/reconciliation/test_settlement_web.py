@@ -108,3 +108,15 @@ def test_api_submit_and_accept(api_client_for, paid_cycle, provider_a, preparer_
     assert done.json()["state"] == "accepted"
     paid_cycle.refresh_from_db()
     assert paid_cycle.state == CycleState.SETTLED
+
+
+def test_the_page_shows_the_first_rows_and_the_print_every_row(client_for, paid_cycle, preparer_a, monkeypatch):
+    from ansinh.web.views import settlement as views
+
+    monkeypatch.setattr(views, "SHOWN_ROWS", 1)
+    client = client_for(preparer_a)
+    page = client.get(reverse("reconciliation:settlement", args=[paid_cycle.pk])).content.decode()
+    printed = client.get(reverse("reconciliation:settlement_print", args=[paid_cycle.pk])).content.decode()
+    names = (*PAY_POINT_PEOPLE, *HOME_PEOPLE)
+    assert sum(n in printed for n in names) > sum(n in page for n in names)
+    assert "xem cả danh sách" in page and "xem cả danh sách" not in printed

@@ -76,14 +76,23 @@ def settlement_list(request):
     return render(request, "reconciliation/settlement_list.html", {"page": page, "rows": rows})
 
 
-def _statement_context(request, cycle: PaymentCycle, purpose: str) -> dict:
+# the statement page shows the first rows of each list; the printed statement and the XLSX have
+# every row, the monthly lists page (paged) the rest on screen
+SHOWN_ROWS = 100
+
+
+def _statement_context(request, cycle: PaymentCycle, purpose: str, *, every_row: bool = False) -> dict:
     st = settlement.statement(cycle, purpose)
     obj = settlement.settlement_of(cycle, purpose)
     user = request.user
     sections = []
     for kind in lists.KINDS:
-        data = lists.present(lists.rows(kind, [cycle], purpose), user, cycle.area)
-        sections.append({"kind": kind, "label": lists.KIND_LABELS[kind], "rows": data, "totals": st.totals[kind]})
+        qs = lists.rows_qs(kind, [cycle], purpose)
+        data = lists.present(lists.to_rows(kind, qs if every_row else qs[:SHOWN_ROWS], [cycle]), user, cycle.area)
+        more = 0 if every_row else max(0, st.totals[kind]["people"] - len(data))
+        sections.append(
+            {"kind": kind, "label": lists.KIND_LABELS[kind], "rows": data, "totals": st.totals[kind], "more": more}
+        )
     may_submit = settlement.may_submit(user, cycle) and cycle.state == CycleState.PAYING
     may_accept = settlement.may_accept(user, cycle)
     return {
@@ -126,7 +135,7 @@ class PrintPage:
 def settlement_print(request, cycle_id: int):
     cycle = _cycle(request, cycle_id)
     purpose = _purpose(request, cycle)
-    context = _statement_context(request, cycle, purpose)
+    context = _statement_context(request, cycle, purpose, every_row=True)
     provider = context["st"].contract.provider.name if context["st"].contract else cycle.approving_unit.name
     context["page"] = PrintPage(
         block=TitleBlock(
