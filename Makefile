@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# One pytest worker per core; a test file stays on one worker (its module fixtures are built once).
+# `make test PYTEST_ARGS="-n 0 tests/registry"` runs a part in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile --durations=25
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: run test setup install install-test browser lint fmt migrate demo static serve messages bench clean

@@ -21,6 +21,35 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+_DB_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _data_migrations_after_a_flush(request):
+    """The rows the data migrations write (the banks and wallets of `payments` 0002), written
+    again when a transactional test before this one emptied the tables. Django and pytest-django
+    run the transactional tests (a flush after each) after all the others; with the suite split
+    over processes (pytest-xdist, a test file per worker at a time) a worker may run a file with
+    transactional tests before another file, which then found no bank."""
+    if request.node.get_closest_marker("django_db") is None and not _DB_FIXTURES & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper")
+    ensure_data_migrations()
+
+
+def ensure_data_migrations() -> None:
+    """Write the data migrations' rows again if a flush removed them (module fixtures that load
+    data with `django_db_blocker.unblock()` call it too: they run before the function fixtures)."""
+    import importlib
+
+    from django.apps import apps
+
+    from ansinh.payments.models import Institution
+
+    if not Institution.objects.exists():
+        importlib.import_module("ansinh.payments.migrations.0002_load_banks").load(apps, None)
+
+
 @pytest.fixture
 def tree(db):
     """A small legacy tree: province 89 → district 884 → communes A, B; a village under A."""

@@ -56,7 +56,7 @@ from ansinh.registry import import_jobs, services
 from ansinh.registry.inputs import BeneficiaryInput, CategoryInput, PersonInput, RepresentationInput
 from ansinh.registry.models import DecisionKind, ImportStatus
 from ansinh.verification.services import run_verification
-from tests.conftest import make_user
+from tests.conftest import ensure_data_migrations, make_user
 from tests.factories import cccd_for, import_row, import_xlsx
 
 # --- what is walked -----------------------------------------------------------------------------
@@ -918,6 +918,7 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
         outer = transaction.atomic()
         outer.__enter__()
         try:
+            ensure_data_migrations()  # a transactional test on this worker may have flushed them
             yield _build_world()
         finally:
             transaction.set_rollback(True)

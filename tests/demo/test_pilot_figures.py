@@ -25,6 +25,7 @@ from ansinh.payments.models import AccountStatus, PaymentMethod, ReceivingAccoun
 from ansinh.payroll import demo as payroll_demo
 from ansinh.payroll.models import PaymentCycle, PayrollLine
 from ansinh.registry.models import Beneficiary, Decision, DecisionKind
+from tests.conftest import ensure_data_migrations
 from tests.demo.pilot_figures import figures
 
 # (beneficiaries receiving in Sept 2023, accounts first opened in Jul/Aug/Sep, paid through an
@@ -79,6 +80,7 @@ def _pilot(django_db_setup, django_db_blocker):
         outer = transaction.atomic()
         outer.__enter__()
         try:
+            ensure_data_migrations()  # a transactional test on this worker may have flushed them
             _load()
             yield mp
         finally:

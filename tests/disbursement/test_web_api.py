@@ -99,7 +99,7 @@ def test_pages_render_in_vietnamese_for_the_office_and_the_provider(client_for, 
     close_account("Lê Thị Hai")
     client = client_for(office)
     batch, _order, _report, _page = loop_through_the_views(client, funded)
-    exc = TransferException.objects.get(kind=ExceptionKind.REJECTED)
+    exc = TransferException.objects.get(kind=ExceptionKind.REJECTED, line__beneficiary__full_name="Lê Thị Hai")
     open_account(Beneficiary.objects.get(full_name="Lê Thị Hai"), "1000200030009")  # the corrected account
     urls = [
         reverse("payroll:cycle", args=[funded.pk]),
@@ -182,7 +182,7 @@ def test_rejected_transfer_switched_to_cash_from_the_exception_page(client_for, 
     close_account("Lê Thị Hai")
     client = client_for(preparer_a)
     loop_through_the_views(client, funded)
-    exc = TransferException.objects.get(kind=ExceptionKind.REJECTED)
+    exc = TransferException.objects.get(kind=ExceptionKind.REJECTED, line__beneficiary__full_name="Lê Thị Hai")
     listing = client.get(reverse("payroll:transfer_exceptions"))
     assert exc in listing.context["exceptions"]
     assert "Lê Thị Hai" in listing.content.decode()
@@ -206,7 +206,7 @@ def test_resend_to_a_corrected_account_of_the_beneficiary(client_for, funded, pe
     close_account("Lê Thị Hai")
     client = client_for(preparer_a)
     loop_through_the_views(client, funded)
-    exc = TransferException.objects.get(kind=ExceptionKind.REJECTED)
+    exc = TransferException.objects.get(kind=ExceptionKind.REJECTED, line__beneficiary__full_name="Lê Thị Hai")
     detail = client.get(reverse("payroll:transfer_exception", args=[exc.pk])).content.decode()
     assert 'data-form="exception-resend"' not in detail  # no active account to send to yet
     corrected = open_account(Beneficiary.objects.get(full_name="Lê Thị Hai"), "1000200030009")

@@ -219,7 +219,9 @@ def test_the_last_three_months_are_funded_in_the_demo_commune_through_the_servic
     instructions = Instruction.objects.count()
     credited = Instruction.objects.filter(state="credited").count()
     rejected = Instruction.objects.filter(state="rejected").count()
-    assert 0 < rejected < instructions * 0.15 and credited > instructions * 0.8
+    # the sandbox's failures are drawn from its seed and the end-to-end ids, which carry database ids:
+    # how many of the demo's few hundred transfers fail depends on what ran before in the database
+    assert rejected < instructions * 0.15 and credited > instructions * 0.8
     assert Payout.objects.filter(instruction__state="credited").values("instruction").distinct().count() == credited
     assert TransferException.objects.filter(kind="rejected").count() == rejected
     # one rejected transfer of the month before the last was switched to cash (when there is one)
