@@ -3,7 +3,7 @@
 Variables: DATABASE_URL (default: embedded SQLite in var/), SECRET_KEY, DEBUG,
 ALLOWED_HOSTS (comma-separated), CSRF_TRUSTED_ORIGINS, SECURE_SSL (1 when served
 over HTTPS), ANSINH_POLICY_FILE, ANSINH_DATA_DIR, TASKS_IMMEDIATE, ANSINH_API_TOKEN_DAYS,
-ANSINH_IMPORT_RETENTION_DAYS, ANSINH_ACCOUNT_KEYS, ANSINH_ACCOUNT_HASH_KEY.
+ANSINH_IMPORT_RETENTION_DAYS, ANSINH_EXPORT_RETENTION_DAYS, ANSINH_ACCOUNT_KEYS, ANSINH_ACCOUNT_HASH_KEY.
 """
 
 import os
@@ -281,6 +281,10 @@ ANSINH_API_TOKEN_DAYS = int(os.environ.get("ANSINH_API_TOKEN_DAYS", "90"))
 # upload by `manage.py purge_uploads`; the job and its summary stay. Accounting records are not
 # touched by this setting (docs/retention.md).
 ANSINH_IMPORT_RETENTION_DAYS = int(os.environ.get("ANSINH_IMPORT_RETENTION_DAYS", "90"))
+# The monitoring dashboard's export files (lists of people, personal data, in ANSINH_EXPORT_DIR)
+# are deleted this many days after the export was asked for by `manage.py purge_exports`; the
+# export job stays and its page says the file was deleted (docs/retention.md).
+ANSINH_EXPORT_RETENTION_DAYS = int(os.environ.get("ANSINH_EXPORT_RETENTION_DAYS", "7"))
 
 # Identity verification against the national population database (ansinh.verification):
 # "sandbox" answers from the demo's synthetic register; "http" speaks the reference protocol of

@@ -9,7 +9,9 @@ media directory, logs the export ("monitoring.exported": the list, the month, th
 export of personal data is recorded, Decree 13/2023) and marks the job done. CCCDs are masked
 where the user may not see them; HIV-related categories are never written (no category column
 at all); the list is limited to the areas where the user may export the beneficiary list and
-to `settings.ANSINH_EXPORT_MAX_ROWS` rows, as the registry's own export is."""
+to `settings.ANSINH_EXPORT_MAX_ROWS` rows, as the registry's own export is. The files are
+deleted `settings.ANSINH_EXPORT_RETENTION_DAYS` days later by `manage.py purge_exports`
+(ansinh/reports/retention.py); a failed export leaves no file behind."""
 
 from __future__ import annotations
 
@@ -138,6 +140,7 @@ def run_export(*, job_id: int) -> ExportJob:
         return job  # already written (a re-run of the task does nothing)
     user = job.requested_by
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, progress=1)
+    path: Path | None = None
     try:
         qs = people_queryset(user, job.area, job.kind, job.month, Cap.REGISTRY_EXPORT)
         total = qs.count()
@@ -195,6 +198,9 @@ def run_export(*, job_id: int) -> ExportJob:
             )
     except Exception as exc:
         log.exception("export %s failed", job.pk)
+        if path is not None:
+            # a half-written (or never handed over) file of personal data: not kept
+            path.unlink(missing_ok=True)
         _finish(
             job,
             ExportStatus.FAILED,

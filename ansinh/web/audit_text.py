@@ -815,6 +815,12 @@ def _monitoring_export(event: AuditEvent, look: Lookups) -> Entry:
         template = _(
             "%(actor)s took the list “%(list)s” of %(area)s for %(month)s away as an Excel file (%(rows)s people)."
         )
+    elif event.action == "monitoring.export.purged":
+        values["days"] = number(int(after.get("retention_days") or 0))
+        template = _(
+            "%(actor)s deleted the Excel file of the list “%(list)s” of %(area)s for %(month)s after %(days)s days "
+            "(retention period)."
+        )
     else:
         template = _("%(actor)s asked for the list “%(list)s” of %(area)s for %(month)s as an Excel file.")
     return _entry(event, template % values, note=note_text(event.note))
@@ -1840,6 +1846,7 @@ RENDERERS: dict[str, Renderer] = {
     "registry.exported": _exported,
     "monitoring.export.requested": _monitoring_export,
     "monitoring.exported": _monitoring_export,
+    "monitoring.export.purged": _monitoring_export,
     "registry.printed": _exported,
     "payments.registration_list.exported": _registration_list,
     "payments.registration_list.printed": _registration_list,

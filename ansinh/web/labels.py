@@ -106,6 +106,7 @@ ACTION_LABELS = {
     "complaints.register.exported": _("Complaint register exported"),
     "monitoring.export.requested": _("Monitoring list export requested"),
     "monitoring.exported": _("Monitoring list exported"),
+    "monitoring.export.purged": _("Monitoring list export file deleted (retention period)"),
     "reconciliation.settlement.submitted": _("Provider's settlement submitted"),
     "reconciliation.settlement.returned": _("Provider's settlement returned"),
     "reconciliation.settlement.accepted": _("Provider's settlement accepted"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
@@ -25,7 +26,7 @@ from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.areas.models import Area, Level
 from ansinh.registry.queries import cccd_visible
-from ansinh.reports import charts, exports, kpis
+from ansinh.reports import charts, exports, kpis, retention
 from ansinh.reports.models import ExportJob, ExportStatus
 
 from ..shortcuts import cap_required, is_htmx, paginate
@@ -242,7 +243,9 @@ def _job_context(job: ExportJob) -> dict:
         "polling": not job.finished,
         "progress": progress,
         "progress_step": progress // 5 * 5,
-        "done": job.status == ExportStatus.DONE,
+        "done": job.status == ExportStatus.DONE and bool(job.file_name),
+        "purged": retention.was_purged(job),
+        "retention_days": settings.ANSINH_EXPORT_RETENTION_DAYS,
     }
 
 
@@ -279,6 +282,10 @@ def export_download(request, export_id: int):
     job = _job_or_404(request.user, export_id)
     if not access.can_in_area(request.user, Cap.REGISTRY_EXPORT, job.area):
         raise Http404
+    if retention.was_purged(job):
+        # deleted at the end of its retention period (manage.py purge_exports): say so, and
+        # offer to export the list again, rather than a bare 404
+        return render(request, "monitoring/export.html", _job_context(job), status=410)
     path = exports.file_path(job)
     if path is None:
         raise Http404
