@@ -449,7 +449,7 @@ def record_cash_receipt(
     if receipt.result == ReceiptResult.RECORDED:
         if outcome == ReceiptOutcome.PAID:
             rows = _payout_rows(entry, lines.get(entry.pk, []), occurred_at)
-            Payout.objects.bulk_create(rows)
+            Payout.objects.bulk_create(Payout.complete(rows))
             payouts = len(rows)
             from ansinh.reconciliation import ledger  # the cash paid, in this transaction
 
@@ -697,7 +697,7 @@ def _write_bulk(actor, fit: list[tuple[int, CashEntry, CashReceipt]], lines: dic
         receipt.answer = _answer(receipt, entry, count)
         events.append(build_event(**_event(actor, receipt, entry, count)))
         cycles.setdefault(entry.cycle_id, (entry.cycle, entry))
-    insert_rows(Payout, payouts, batch_size=CHUNK)
+    insert_rows(Payout, Payout.complete(payouts), batch_size=CHUNK)
     from ansinh.reconciliation import ledger  # the cash paid, in this transaction, set-based
 
     ledger.on_payouts(actor=actor, line_ids=[row.line_id for row in payouts])

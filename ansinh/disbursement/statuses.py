@@ -330,11 +330,12 @@ def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[in
     """Link, classify and apply the job's rows (SQL); returns how many instructions this job
     credited and rejected."""
     r, i = StatusImportRow._meta.db_table, Instruction._meta.db_table
-    from ansinh.payroll.models import PayrollLine
+    from ansinh.payroll.models import PaymentCycle, PayrollLine
 
     from .models import Payout
 
     p, lines = Payout._meta.db_table, PayrollLine._meta.db_table
+    cycles = PaymentCycle._meta.db_table
     with connection.cursor() as cur:
         # link each row to the batch's instruction it names and classify it, in one pass over the
         # job's rows (a row is classified against the instruction as it was before this job).
@@ -408,8 +409,10 @@ def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[in
         # table, the rows this statement inserts included, once per row (quadratic: 150 s for
         # 100,000 transfers)
         cur.execute(
-            f"INSERT INTO {p} (line_id, channel, instruction_id, amount, paid_at, area_path) "  # noqa: S608
-            "SELECT l.id, 'account', i.id, l.amount, %s, l.area_path "
+            f"INSERT INTO {p} (line_id, channel, instruction_id, amount, paid_at, area_path, "  # noqa: S608
+            "month, beneficiary_id, commune_id, line_type) "
+            "SELECT l.id, 'account', i.id, l.amount, %s, l.area_path, "
+            f"(SELECT c.month FROM {cycles} AS c WHERE c.id = l.cycle_id), l.beneficiary_id, l.commune_id, l.line_type "
             f"FROM {r} AS r JOIN {i} AS i ON i.id = r.instruction_id "
             f"JOIN {lines} AS first ON first.id = i.line_id "
             f"JOIN {lines} AS l ON l.cycle_id = first.cycle_id AND l.beneficiary_id = first.beneficiary_id "

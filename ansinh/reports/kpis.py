@@ -388,16 +388,17 @@ def _as_date(value) -> date:
 
 def payout_groups(line_scope: Q, months: list[date]) -> list[dict]:
     """Payouts of the window's allowance lines by commune, month and channel: distinct
-    beneficiaries and amount (one query)."""
+    beneficiaries and amount (one query over the payouts alone: they carry their line's month,
+    person, commune and line type)."""
     from ansinh.disbursement.models import Payout
 
     return list(
         Payout.objects.filter(line_scope)
-        .filter(line__cycle__month__gte=months[0], line__cycle__month__lte=months[-1])
-        .filter(line__line_type__in=ALLOWANCE_LINES)
+        .filter(month__gte=months[0], month__lte=months[-1])
+        .filter(line_type__in=ALLOWANCE_LINES)
         .order_by()
-        .values("line__commune_id", "line__cycle__month", "channel")
-        .annotate(people=Count("line__beneficiary_id", distinct=True), amount=Sum("amount"))
+        .values("commune_id", "month", "channel")
+        .annotate(people=Count("beneficiary_id", distinct=True), amount=Sum("amount"))
     )
 
 
@@ -461,14 +462,14 @@ def dashboard(
 
     # 2. the payouts: paid through an account, paid in cash
     money = {m: Money(month=m) for m in months}
-    for row in payout_groups(_paths_q(paths, "line__area_path"), months):
-        m = row["line__cycle__month"]
+    for row in payout_groups(_paths_q(paths, "area_path"), months):
+        m = _as_date(row["month"])
         if row["channel"] == PayoutChannel.ACCOUNT:
             if m != month:  # the month itself: the holders paid (step 1), as its lists count them
                 trends[m].paid_cashless += row["people"]
             money[m].paid_account += row["amount"] or 0
             if m == month:
-                per_commune[row["line__commune_id"]].paid_cashless_amount += row["amount"] or 0
+                per_commune[row["commune_id"]].paid_cashless_amount += row["amount"] or 0
         else:
             money[m].paid_cash += row["amount"] or 0
 

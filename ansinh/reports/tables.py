@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    DateField,
     Exists,
     F,
     IntegerField,
@@ -37,7 +37,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ansinh.areas.models import Area, Level, Tree
@@ -203,10 +203,20 @@ def row_units(area: Area) -> list[Area]:
     return sorted(children, key=lambda a: (a.code == "", a.code.zfill(10), a.name_key))
 
 
-def unit_case(units: list[Area]) -> Case:
+def unit_case(units: list[Area]):
     """The id of the row unit holding the commune id in the annotation `_place` (NULL when
-    none): the caller annotates `_place` first. Integer IN lists (the communes under each row
-    unit, read in one query), so that the CASE costs little per row."""
+    none): the caller annotates `_place` first. When every row unit is a commune (a current
+    province, a district, a commune) the unit is the place itself, kept when it is one of them;
+    otherwise (a legacy province's districts) a CASE over integer IN lists (the communes under
+    each row unit, read in one query; PostgreSQL hashes an IN list), so that it costs little per
+    row. A CASE with a branch per commune was evaluated branch by branch on every row: 100
+    communes made a province's report 10 times slower."""
+    if units and all(u.level == Level.COMMUNE for u in units):
+        return Case(
+            When(Q(_place__in=[u.pk for u in units]), then=F("_place")),
+            default=Value(None),
+            output_field=IntegerField(),
+        )
     communes: dict[int, list[int]] = {u.pk: [] for u in units}
     if units:
         under = Q()
@@ -256,8 +266,13 @@ class AccountFigures:
 
 def account_figures(area: Area, units: list[Area], period: Period) -> AccountFigures:
     """Two grouped queries: the beneficiaries receiving in the period's last month per unit,
-    and those with their first active account opened by the cut-off per unit and month."""
-    from ansinh.payments.models import AccountStatus, ReceivingAccount
+    and those with their first active account opened by the cut-off per unit and month.
+
+    The first opening is a join of the people to their active accounts grouped per person (MIN),
+    counted per unit and day of first opening in an outer query; the days are folded into
+    months here (at most a few hundred per unit). A subquery per person (the first opening looked
+    up person by person) cost a province of a million people 14 s."""
+    from ansinh.payments.models import AccountStatus
     from ansinh.registry.models import Beneficiary
 
     people = (
@@ -268,29 +283,28 @@ def account_figures(area: Area, units: list[Area], period: Period) -> AccountFig
         .filter(_unit__isnull=False)
     )
     beneficiaries = dict(people.order_by().values_list("_unit").annotate(n=Count("id")))
-    first = (
-        ReceivingAccount.objects.filter(
-            beneficiary=OuterRef("pk"), status=AccountStatus.ACTIVE, opened_on__isnull=False
-        )
+    firsts = (
+        people.filter(receiving_accounts__status=AccountStatus.ACTIVE, receiving_accounts__opened_on__isnull=False)
         .order_by()
-        .values("beneficiary")
-        .annotate(first=Min("opened_on"))
-        .values("first")[:1]
-    )
-    rows = (
-        people.annotate(_first=Subquery(first, output_field=DateField()))
+        .values("pk", "_unit")
+        .annotate(_first=Min("receiving_accounts__opened_on"))
         .filter(_first__lte=period.cutoff)
-        .annotate(_month=TruncMonth("_first", output_field=DateField()))
-        .order_by()
-        .values_list("_unit", "_month")
-        .annotate(n=Count("id"))
+        .values_list("_unit", "_first")
     )
+    inner, params = firsts.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            f'SELECT t."_unit", t."_first", COUNT(*) FROM ({inner}) t GROUP BY t."_unit", t."_first"',  # noqa: S608
+            params,
+        )
+        rows = cur.fetchall()
     with_account: dict[int, int] = {}
     opened: dict[tuple[int, date], int] = {}
-    for unit, month, n in rows:
+    for unit, first, n in rows:
         with_account[unit] = with_account.get(unit, 0) + n
-        if month is not None:
-            key = (unit, date(month.year, month.month, 1))
+        if first is not None:
+            day = first if isinstance(first, date) else date.fromisoformat(str(first)[:10])
+            key = (unit, day.replace(day=1))
             opened[key] = opened.get(key, 0) + n
     return AccountFigures(beneficiaries, with_account, opened)
 
@@ -329,14 +343,81 @@ def _end_of(day: date) -> datetime:
 
 
 def payment_figures(area: Area, units: list[Area], period: Period, estimates: list[bool]) -> PaymentFigures:
-    """Two grouped queries over the payroll lines of the period's cycles (funeral support
-    excluded): distinct beneficiaries and amount per unit and month, and distinct beneficiaries
-    per unit over the period.
+    """Distinct beneficiaries and amount paid through an account per unit and month, and distinct
+    beneficiaries per unit over the period (funeral support excluded).
 
     A line counts when its payment through an account is recorded (a disbursement Payout with
     channel account) by the as-of date; in an estimate month also when it was credited later or
     its transfer is still in flight (instruction sent or accepted by the bank), its amount then
-    the instruction's (which covers the beneficiary's lines of the cycle)."""
+    the instruction's (which covers the beneficiary's lines of the cycle).
+
+    When every cycle of the period's months is on the report's tree (every month since the 2025
+    reform in a current-tree report, the 2023 months in a pre-2025 district's), the payouts are
+    read alone: they carry their line's month, person and commune (`Payout.complete`), one narrow
+    row per line, with the transfers in flight of the estimate months beside them, in one query.
+    Otherwise (a period that spans the reform) the payroll lines are read and a line of the other
+    tree is placed by its beneficiary's registered place (`_payment_figures_from_lines`)."""
+    months = period.months
+    if PaymentCycle.objects.filter(month__in=months).exclude(area__tree=area.tree).exists():
+        return _payment_figures_from_lines(area, units, period, estimates)
+    from ansinh.disbursement.models import Instruction, InstructionState, Payout, PayoutChannel
+
+    settled = [m for m, e in zip(months, estimates, strict=True) if not e]
+    estimated = [m for m, e in zip(months, estimates, strict=True) if e]
+    when = Q(month__in=settled, paid_at__lt=_end_of(period.as_of))
+    if estimated:
+        when |= Q(month__in=estimated)
+    payouts = (
+        Payout.objects.filter(month__in=months, channel=PayoutChannel.ACCOUNT, area_path__startswith=area.path)
+        .exclude(line_type=LineType.FUNERAL)
+        .filter(when)
+        .annotate(_place=F("commune_id"))
+        .annotate(_unit=unit_case(units))
+        .filter(_unit__isnull=False)
+        .order_by()
+        .values_list("_unit", "month", "beneficiary_id", "amount")
+    )
+    parts = [payouts.query.sql_with_params()]
+    if estimated:
+        in_flight = (
+            Instruction.objects.filter(
+                state__in=[InstructionState.SENT, InstructionState.ACCEPTED],
+                line__cycle__month__in=estimated,
+                area_path__startswith=area.path,
+            )
+            .exclude(line__line_type=LineType.FUNERAL)
+            .exclude(line__payout__channel=PayoutChannel.ACCOUNT)
+            .annotate(_place=F("commune_id"))
+            .annotate(_unit=unit_case(units))
+            .filter(_unit__isnull=False)
+            .order_by()
+            .values_list("_unit", "line__cycle__month", "line__beneficiary_id", "amount")
+        )
+        parts.append(in_flight.query.sql_with_params())
+    union = " UNION ALL ".join(sql for sql, _params in parts)
+    params = [p for _sql, ps in parts for p in ps]
+    by_month: dict[tuple[int, date], tuple[int, int]] = {}
+    whole: dict[int, int] = {}
+    with connection.cursor() as cur:
+        cur.execute(
+            f"WITH x(u, m, b, a) AS ({union}) "  # noqa: S608
+            "SELECT u, m, COUNT(DISTINCT b), SUM(a) FROM x GROUP BY u, m "
+            "UNION ALL SELECT u, NULL, COUNT(DISTINCT b), NULL FROM x GROUP BY u",
+            params,
+        )
+        for unit, month, people, dong in cur.fetchall():
+            if month is None:
+                whole[unit] = people
+            else:
+                day = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
+                by_month[(unit, day)] = (people, int(dong or 0))
+    return PaymentFigures(by_month, whole)
+
+
+def _payment_figures_from_lines(area: Area, units: list[Area], period: Period, estimates: list[bool]) -> PaymentFigures:
+    """`payment_figures` over the payroll lines, for a period with cycles of both trees: a line
+    whose commune is on the other tree is placed by its beneficiary's registered place in the
+    report's tree. Two grouped queries."""
     from ansinh.disbursement.models import Instruction, InstructionState, PayoutChannel
 
     months = period.months

@@ -103,17 +103,19 @@ def test_the_ledger_balances_after_any_sequence_of_events(funded, cash_lists, pr
             Instruction.objects.filter(pk=instruction.pk).update(state=I.CREDITED, status_at=now)
             lines = _group(instruction.line)
             Payout.objects.bulk_create(
-                [
-                    Payout(
-                        line=ln,
-                        channel=PayoutChannel.ACCOUNT,
-                        instruction=instruction,
-                        amount=ln.amount,
-                        paid_at=now,
-                        area_path=ln.area_path,
-                    )
-                    for ln in lines
-                ]
+                Payout.complete(
+                    [
+                        Payout(
+                            line=ln,
+                            channel=PayoutChannel.ACCOUNT,
+                            instruction=instruction,
+                            amount=ln.amount,
+                            paid_at=now,
+                            area_path=ln.area_path,
+                        )
+                        for ln in lines
+                    ]
+                )
             )
             ledger.on_payouts(actor=None, line_ids=[ln.pk for ln in lines])
 
@@ -184,10 +186,14 @@ def test_the_ledger_balances_after_any_sequence_of_events(funded, cash_lists, pr
             lines = list(PayrollLine.objects.filter(cash_entry_lines__entry=entry, payout__isnull=True))
             now = timezone.now()
             Payout.objects.bulk_create(
-                [
-                    Payout(line=ln, channel=PayoutChannel.CASH, amount=ln.amount, paid_at=now, area_path=ln.area_path)
-                    for ln in lines
-                ]
+                Payout.complete(
+                    [
+                        Payout(
+                            line=ln, channel=PayoutChannel.CASH, amount=ln.amount, paid_at=now, area_path=ln.area_path
+                        )
+                        for ln in lines
+                    ]
+                )
             )
             CashEntry.objects.filter(pk=entry.pk).update(state=EntryState.PAID)
             ledger.on_payouts(actor=None, line_ids=[ln.pk for ln in lines])

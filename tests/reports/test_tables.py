@@ -185,3 +185,38 @@ def test_a_month_settled_after_the_as_of_date_is_still_an_estimate_then(pilot):
     assert later.estimates == [False, False, False]
     # settled: what was credited by 31/10 (P2, Q1); P1's transfer never credited
     assert later.total.values["m2_people"] == 2 and later.total.values["m2_amount"] == 1_200_000
+
+
+def test_payouts_carry_their_lines_month_person_commune_and_type(pilot):
+    from ansinh.disbursement.models import Payout
+
+    assert Payout.objects.exists()
+    for payout in Payout.objects.select_related("line__cycle"):
+        line = payout.line
+        assert (payout.month, payout.beneficiary_id, payout.commune_id, payout.line_type) == (
+            line.cycle.month,
+            line.beneficiary_id,
+            line.commune_id,
+            line.line_type,
+        )
+
+
+@pytest.mark.parametrize("as_of", [date(2023, 8, 5), AS_OF, date(2023, 9, 30), date(2024, 1, 31)])
+def test_the_payouts_alone_give_the_figures_the_lines_give(pilot, as_of):
+    """The one query over the payouts (every cycle of the period on the report's tree) counts
+    exactly what the query over the payroll lines counts, for each unit level and as-of date."""
+    from ansinh.reports import tables
+
+    period = _period(as_of)
+    for area in (pilot.province, pilot.chau_doc, pilot.tinh_bien, pilot.a, pilot.c):
+        units = tables.row_units(area)
+        estimates = tables.estimate_months(area, period.months, period.as_of)
+        fast = tables.payment_figures(area, units, period, estimates)
+        slow = tables._payment_figures_from_lines(area, units, period, estimates)
+        assert fast.by_month == slow.by_month, area
+        assert fast.period == slow.period, area
+    # the figures themselves: Châu Đốc in July, P1 once (the allowance and the arrears of one transfer)
+    units = tables.row_units(pilot.province)
+    estimates = tables.estimate_months(pilot.province, period.months, period.as_of)
+    figures = tables.payment_figures(pilot.province, units, period, estimates)
+    assert figures.by_month[(pilot.chau_doc.pk, JUL)] == (1, 1_200_000)
