@@ -357,6 +357,9 @@ ANSINH_BANK_HTTP_TIMEOUT = float(os.environ.get("ANSINH_BANK_HTTP_TIMEOUT", "60"
 # at a status query), and the key its HTTP endpoint asks for.
 ANSINH_SANDBOX_BANK_SEED = os.environ.get("ANSINH_SANDBOX_BANK_SEED", "ansinh-sandbox")
 ANSINH_SANDBOX_BANK_DELAYS = os.environ.get("ANSINH_SANDBOX_BANK_DELAYS", "1") == "1"
+# the sandbox bank's seeded share of failures (~3 %); unknown or closed accounts and names that
+# do not match fail whatever this says
+ANSINH_SANDBOX_BANK_RANDOM_FAILURES = os.environ.get("ANSINH_SANDBOX_BANK_RANDOM_FAILURES", "1") == "1"
 ANSINH_SANDBOX_BANK_KEY = os.environ.get("ANSINH_SANDBOX_BANK_KEY", "sandbox-key")
 # Hours after which a batch sent to the bank without a final answer for every transfer is
 # queried for its status (the scheduled task; never a blind resend).

@@ -61,6 +61,7 @@ def default_options() -> Options:
     return Options(
         seed=getattr(settings, "ANSINH_SANDBOX_BANK_SEED", DEFAULT_SEED),
         delays=getattr(settings, "ANSINH_SANDBOX_BANK_DELAYS", True),
+        random_failures=getattr(settings, "ANSINH_SANDBOX_BANK_RANDOM_FAILURES", True),
     )
 
 
