@@ -2,8 +2,8 @@
 partner bank would, so that the demo and the tests run the whole transfer loop. No bank is
 involved; the account numbers exist nowhere but in this system's encrypted store.
 
-It validates the file against the official XSD, then decides each transfer once, from a seed and
-the end-to-end id (deterministic), and from what it can check:
+It validates the file against the official XSD, then decides each transfer once, from what it
+can check and from a seeded draw on the transfer's content (deterministic):
 
 - the account number is unknown to the system's receiving accounts → rejected AC01;
 - the account is closed → rejected AC04;
@@ -14,6 +14,17 @@ the end-to-end id (deterministic), and from what it can check:
   query after `delay_minutes`;
 - the rest → credited (ACSC).
 
+The draw is a SHA-256 of the seed and what the file says of the transfer: the receiving bank
+(BIN) and account number, the amount, the remittance text (which names the month and the payee)
+and the attempt — the last number of an end-to-end id `ANS-<line id>-<attempt>` (a resend after
+a rejection is the next attempt, `resend_of` the rejected one, so it is drawn again and can
+succeed); an end-to-end id of another shape stands whole for the attempt. Never the line id: it
+is a database id, so the same transfer got another answer whenever other rows were written
+before (a test after other tests on a pytest-xdist worker, a demo on an older database). The
+same transfer content gives the same answer on every run, whatever the database ids.
+`Options.rejected` names end-to-end ids the bank rejects whatever the draw (AC04: the account
+was closed at the bank): the demo's one rejected transfer, which must not hang on the draw.
+
 It keeps its own books (`SandboxTransfer`, `SandboxMessage`): a transfer is credited at most
 once, whatever is resent; the same file again is answered from the books. Reached through
 `ansinh.disbursement.bank.SandboxBank` (the UI and the CLI) and, when enabled, the HTTP endpoint
@@ -22,7 +33,8 @@ of `views_sandbox` (the protocol of docs/bank-gateway.md)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -55,6 +67,8 @@ class Options:
     # the seeded share of failures (~3 %): off for a replayed history whose outcome is published
     # (the demo's 2023 pilot months); unknown or closed accounts and mismatching names still fail
     random_failures: bool = True
+    # end-to-end ids rejected AC04 (closed at the bank) whatever the draw: a scripted rejection
+    rejected: frozenset[str] = field(default_factory=frozenset)
 
 
 def default_options() -> Options:
@@ -69,21 +83,45 @@ class SandboxRefused(ValueError):
     """The sandbox bank refuses the file (not a valid pain.001)."""
 
 
-def _bucket(seed: str, e2e: str) -> int:
-    return int(hashlib.sha256(f"{seed}:{e2e}".encode()).hexdigest()[:8], 16) % 1000
+_ATTEMPT = re.compile(r"ANS-[0-9]+-([0-9]+)")
+
+
+def attempt(end_to_end_id: str) -> str:
+    """The attempt an end-to-end id names: N of the system's `ANS-<line id>-<N>` (never the
+    line id, a database id), else the whole id."""
+    match = _ATTEMPT.fullmatch(end_to_end_id)
+    return match.group(1) if match else end_to_end_id
+
+
+def draw_key(transfer) -> str:
+    """What the seeded draw of a transfer (a `pain001.Transfer`) is taken from: its content,
+    never a database id (see the module)."""
+    return "|".join(
+        (
+            transfer.creditor_bin,
+            "".join(transfer.creditor_account.split()),
+            str(transfer.amount),
+            transfer.remittance,
+            attempt(transfer.end_to_end_id),
+        )
+    )
+
+
+def _bucket(seed: str, key: str) -> int:
+    return int(hashlib.sha256(f"{seed}|{key}".encode()).hexdigest()[:8], 16) % 1000
 
 
 def _plain(name: str) -> str:
     return " ".join(strip_accents(name or "").upper().split())
 
 
-def _decide(options: Options, e2e: str, name: str, account) -> tuple[str, str, str, str]:
-    """(status, reason, final status, final reason) of a new transfer."""
+def _decide(options: Options, key: str, name: str, account, e2e: str = "") -> tuple[str, str, str, str]:
+    """(status, reason, final status, final reason) of a new transfer; `key` is its `draw_key`."""
     if account is None:
         return "RJCT", "AC01", "RJCT", "AC01"
-    if account.status == AccountStatus.CLOSED:
+    if account.status == AccountStatus.CLOSED or e2e in options.rejected:
         return "RJCT", "AC04", "RJCT", "AC04"
-    bucket = _bucket(options.seed, e2e) if options.random_failures else 999
+    bucket = _bucket(options.seed, key) if options.random_failures else 999
     if bucket < 12:
         return "RJCT", "AC01", "RJCT", "AC01"
     if bucket < 20:
@@ -153,7 +191,9 @@ def _book(source: Path, message_id: str, options: Options, now: datetime) -> Non
         }
         rows = []
         for t, h in zip(fresh, hashes, strict=True):
-            status, reason, final, final_reason = _decide(options, t.end_to_end_id, t.creditor_name, accounts.get(h))
+            status, reason, final, final_reason = _decide(
+                options, draw_key(t), t.creditor_name, accounts.get(h), t.end_to_end_id
+            )
             rows.append(
                 SandboxTransfer(
                     end_to_end_id=t.end_to_end_id,

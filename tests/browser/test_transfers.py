@@ -61,8 +61,7 @@ def test_export_answer_import_switch_to_cash_and_sms(
     approver_a,  # noqa: F811
     settings,
 ):
-    # the sandbox bank's seeded failures are drawn from end-to-end ids (database ids): off, so that
-    # only the closed account set up here is rejected
+    # the sandbox bank's seeded failures off, so that only the closed account set up here is rejected
     settings.ANSINH_SANDBOX_BANK_RANDOM_FAILURES = False
     base = live_server.url
     rejected_person = people["Lê Thị Hai"]

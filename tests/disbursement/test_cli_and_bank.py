@@ -3,6 +3,7 @@ bank's HTTP endpoint, the XLSX both ways, and two workers on one batch (part 6).
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import io
 import json
@@ -179,22 +180,70 @@ def test_the_sandbox_http_endpoint(funded, preparer_a, client, settings):
     assert SandboxTransfer.objects.count() == 4
 
 
+def _transfer(line: int, attempt: int = 1) -> pain001.Transfer:
+    return pain001.Transfer(
+        end_to_end_id=f"ANS-{line}-{attempt}",
+        amount=500_000,
+        creditor_name="NGUYEN VAN A",
+        creditor_account=f"1000{line:09d}",
+        creditor_bin="970405",
+        remittance="Tro cap thang 03/2026, NGUYEN VAN A",
+    )
+
+
+class _Account:
+    status = "active"
+    holder_name = "NGUYEN VAN A"
+
+
+def _decisions(options, transfers):
+    return [
+        sandbox._decide(options, sandbox.draw_key(t), t.creditor_name, _Account(), t.end_to_end_id) for t in transfers
+    ]
+
+
 def test_sandbox_outcomes_are_deterministic():
     options = sandbox.Options(seed="s", delays=True)
-
-    class Account:
-        status = "active"
-        holder_name = "NGUYEN VAN A"
-
-    first = [sandbox._decide(options, f"ANS-{i}-1", "Nguyễn Văn A", Account()) for i in range(2000)]
-    again = [sandbox._decide(options, f"ANS-{i}-1", "Nguyễn Văn A", Account()) for i in range(2000)]
-    assert first == again
+    transfers = [_transfer(i) for i in range(2000)]
+    first = _decisions(options, transfers)
+    assert first == _decisions(options, transfers)
     statuses_seen = {d[0] for d in first}
     assert statuses_seen == {"ACSC", "RJCT", "PDNG"}
     rejected = sum(d[0] == "RJCT" for d in first)
     assert 30 <= rejected <= 90  # about 3 %
-    assert sandbox._decide(options, "x", "Trần Thị B", Account())[2] == "RJCT"  # name mismatch
+    assert sandbox._decide(options, "x", "Trần Thị B", _Account())[2] == "RJCT"  # name mismatch
     assert sandbox._decide(options, "x", "A", None)[1] == "AC01"
+    # a scripted rejection (the demo's): AC04 whatever the draw
+    scripted = sandbox.Options(seed="s", rejected=frozenset({"ANS-7-1"}))
+    assert [d[:2] for d in _decisions(scripted, [_transfer(7), _transfer(8)])] == [
+        ("RJCT", "AC04"),
+        _decisions(options, [_transfer(8)])[0][:2],
+    ]
+
+
+def test_sandbox_draw_is_the_transfers_content_never_a_database_id():
+    """The line id in `ANS-<line id>-<attempt>` depends on the rows written before (other tests on
+    a pytest-xdist worker, an older demo database): the same content must get the same answer."""
+    options = sandbox.Options(seed="s", delays=False)
+    transfers = [_transfer(i) for i in range(2000)]
+    first = _decisions(options, transfers)
+    elsewhere = [dataclasses.replace(t, end_to_end_id=f"ANS-{i + 7919}-1") for i, t in enumerate(transfers)]
+    assert _decisions(options, elsewhere) == first
+    # the content does count: another month, amount, account or bank is another draw
+    for change in (
+        {"remittance": "Tro cap thang 04/2026, NGUYEN VAN A"},
+        {"amount": 500_001},
+        {"creditor_account": "2000000000001"},
+        {"creditor_bin": "970436"},
+    ):
+        assert _decisions(options, [dataclasses.replace(t, **change) for t in transfers]) != first
+    # a resend of a rejected transfer (attempt 2, `resend_of` the first) is drawn again and mostly succeeds
+    rejected = [t for t, d in zip(transfers, first, strict=True) if d[0] == "RJCT"]
+    assert len(rejected) >= 30
+    resent = _decisions(options, [dataclasses.replace(t, end_to_end_id=f"ANS-{i}-2") for i, t in enumerate(rejected)])
+    assert sum(d[0] == "ACSC" for d in resent) > len(rejected) * 0.9
+    # an end-to-end id of another shape stands whole for the attempt
+    assert sandbox.attempt("ANS-12-3") == "3" and sandbox.attempt("BANK-REF-12") == "BANK-REF-12"
 
 
 @pytest.mark.django_db(transaction=True)

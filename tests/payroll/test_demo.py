@@ -219,14 +219,14 @@ def test_the_last_three_months_are_funded_in_the_demo_commune_through_the_servic
     instructions = Instruction.objects.count()
     credited = Instruction.objects.filter(state="credited").count()
     rejected = Instruction.objects.filter(state="rejected").count()
-    # the sandbox's failures are drawn from its seed and the end-to-end ids, which carry database ids:
-    # how many of the demo's few hundred transfers fail depends on what ran before in the database
-    assert rejected < instructions * 0.15 and credited > instructions * 0.8
+    # at least the transfer the bank rejects in the month before the last (sandbox.Options.rejected),
+    # plus the seeded draw's (about 3 %, from the transfers' content, never from database ids)
+    assert 0 < rejected < instructions * 0.15 and credited > instructions * 0.8
     assert Payout.objects.filter(instruction__state="credited").values("instruction").distinct().count() == credited
     assert TransferException.objects.filter(kind="rejected").count() == rejected
-    # one rejected transfer of the month before the last was switched to cash (when there is one)
-    expected = int(TransferException.objects.filter(kind="rejected", batch__cycle__month=_month(-2)).exists())
-    assert TransferException.objects.filter(kind="rejected", resolution="to_cash").count() == expected
+    # one rejected transfer of the month before the last was switched to cash: the scripted one (AC04)
+    switched = TransferException.objects.get(kind="rejected", resolution="to_cash")
+    assert switched.batch.cycle.month == _month(-2) and switched.instruction.reason_code == "AC04"
     assert Message.objects.filter(template_key="payment.credited").count() == credited
     transfers = {"instructions": instructions, "payouts": Payout.objects.count(), "messages": Message.objects.count()}
     assert load_demo_transfers()["transfers"] == 0

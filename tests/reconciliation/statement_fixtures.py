@@ -32,8 +32,7 @@ START, END = date(2026, 3, 1), timezone.localdate() + timedelta(days=1)
 @pytest.fixture
 def sent(funded, preparer_a):  # noqa: F811
     """The funded cycle with its batch sent and answered by the sandbox bank (without its seeded
-    failures, drawn from the end-to-end ids and so from database ids: only the cases the fixtures
-    set up fail)."""
+    failures: only the cases the fixtures set up fail)."""
     batches.build_batches(actor=preparer_a, cycle=funded)
     batch = ProviderBatch.objects.get(cycle=funded)
     sending.submit_batch(

@@ -4,6 +4,7 @@ The sandbox bank: answers a pain.001 (FILE) with a pain.002 (--out), determinist
 seed (see ansinh.disbursement.sandbox). With --status it answers a status query for a message it
 received before instead. Only while the sandbox is enabled (ANSINH_BANK_GATEWAY=sandbox)."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         if not sandbox.enabled():
             raise CommandError("the sandbox bank is not enabled (ANSINH_BANK_GATEWAY is not 'sandbox')")
         base = sandbox.default_options()
-        opts = sandbox.Options(seed=seed or base.seed, delays=base.delays and not no_delays)
+        opts = dataclasses.replace(base, seed=seed or base.seed, delays=base.delays and not no_delays)
         target = Path(out)
         if status:
             with target.open("wb") as f:
