@@ -169,6 +169,12 @@ class Instruction(models.Model):
         indexes = [
             models.Index(fields=["batch", "state"], name="disb_instruction_batch_state"),
             models.Index(fields=["area_path"], name="disb_instruction_area"),
+            # transfers in flight, counted by the reports' aggregate tables per commune
+            models.Index(
+                fields=["commune", "state"],
+                condition=models.Q(state__in=["sent", "accepted"]),
+                name="disb_instruction_in_flight",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,7 +229,11 @@ class Payout(models.Model):
                 name="disb_payout_transfer_has_instruction",
             ),
         ]
-        indexes = [models.Index(fields=["month", "channel"], name="disb_payout_month_channel")]
+        indexes = [
+            models.Index(fields=["month", "channel"], name="disb_payout_month_channel"),
+            # the reports' aggregate tables are computed again per (commune, month)
+            models.Index(fields=["commune", "month"], name="disb_payout_commune_month"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.line_id}: {self.amount}"

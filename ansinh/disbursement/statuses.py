@@ -270,7 +270,16 @@ def _apply(actor, batch: ProviderBatch, source, name, sha, statuses, group_statu
         if credited or rejected:
             # the payees' notices, queued by a task once the statuses are committed
             transaction.on_commit(partial(_enqueue_notices, job.pk))
+            # the reports' aggregate tables, marked stale by the statuses: computed again in the
+            # background, so that the first reader of a report does not wait for a month's import
+            transaction.on_commit(_enqueue_facts)
     return job
+
+
+def _enqueue_facts() -> None:
+    from ansinh.reports.tasks import refresh_facts_task
+
+    refresh_facts_task.enqueue()
 
 
 def _enqueue_notices(job_id: int) -> None:

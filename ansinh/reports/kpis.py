@@ -402,6 +402,62 @@ def payout_groups(line_scope: Q, months: list[date]) -> list[dict]:
     )
 
 
+def facts_cover(paths: list[str] | None) -> bool:
+    """The aggregate tables (ansinh.reports.facts, kept per commune) answer for `paths` when each
+    is a commune or an area above one: a village's figures are counted from the people."""
+    if paths is None:
+        return True
+    if not paths:
+        return False
+    levels = list(Area.objects.filter(path__in=paths).values_list("level", flat=True))
+    return len(levels) == len(set(paths)) and Level.VILLAGE not in levels
+
+
+def fact_beneficiary_groups(
+    paths: list[str] | None, months: list[date]
+) -> list[tuple[int, date, date, date, bool, int]]:
+    """`beneficiary_groups` from the communes' groups of people (CommuneGroupFact), without the
+    "paid in the last month" flag (the month's facts give the holders paid)."""
+    from .models import CommuneGroupFact
+
+    before, after = add_months(months[0], -1), add_months(months[-1], 1)
+    rows = (
+        CommuneGroupFact.objects.filter(_paths_q(paths, "commune__path"))
+        .filter(start_month__lte=months[-1], end_month__gte=months[0])
+        .annotate(
+            s=_clamp(F("start_month"), before, after),
+            e=_clamp(F("end_month"), before, after),
+            f=_clamp(F("first_account_month"), before, after),
+        )
+        .order_by()
+        .values("commune_id", "s", "e", "f")
+        .annotate(n=Sum("people"))
+    )
+    return [(r["commune_id"], _as_date(r["s"]), _as_date(r["e"]), _as_date(r["f"]), False, r["n"]) for r in rows]
+
+
+def fact_months(paths: list[str] | None, months: list[date]) -> list[dict]:
+    """The communes' facts of the window's months (CommuneMonthFact)."""
+    from .models import CommuneMonthFact
+
+    return [
+        dict(row)
+        for row in CommuneMonthFact.objects.filter(_paths_q(paths, "commune__path"))
+        .filter(month__gte=months[0], month__lte=months[-1])
+        .order_by()
+        .values(
+            "commune_id",
+            "month",
+            "account_people",
+            "account_amount",
+            "cash_people",
+            "cash_amount",
+            "holders_paid",
+            "payroll_amount",
+        )
+    ]
+
+
 def reconciliation_exception_model():
     """Reconciliation exceptions (issue 13, part 2: `reconciliation.ReconException`), None if
     that model is not there."""
@@ -416,21 +472,32 @@ def _open_reconciliation_q(model) -> Q:
     return Q(state__in=("open", "in_hand"))
 
 
-def _ledger_balances(cycle_ids: list[int]) -> dict | None:
-    """`ansinh.reconciliation.ledger.balances` when it exists (issue 13, part 1), else None."""
+def _ledger_advances(cycle_ids: list[int]) -> dict[int, int] | None:
+    """The cycles' advances as their ledgers hold them (`ansinh.reconciliation.ledger.advances`),
+    None when that module is not there."""
     try:
         from ansinh.reconciliation import ledger
     except ImportError:
         return None
-    balances = getattr(ledger, "balances", None)
-    return balances(cycle_ids) if callable(balances) else None
+    advances = getattr(ledger, "advances", None)
+    return advances(cycle_ids) if callable(advances) else None
 
 
 def dashboard(
-    *, paths: list[str] | None, area: Area | None, units: list[Area], month: date, today: date | None = None
+    *,
+    paths: list[str] | None,
+    area: Area | None,
+    units: list[Area],
+    month: date,
+    today: date | None = None,
+    use_facts: bool | None = None,
 ) -> Dashboard:
     """The figures of the areas at `paths` (None: everywhere), with one row per area of `units`
-    (areas under those paths; each commune counts in the unit whose path it lies under)."""
+    (areas under those paths; each commune counts in the unit whose path it lies under).
+
+    The people and payouts are read from the aggregate tables (ansinh.reports.facts, refreshed
+    first) when they cover the paths (`facts_cover`: communes and areas above them), from the
+    source tables otherwise (`use_facts=False` forces that: the tests compare the two)."""
     from ansinh.cashout.models import CashEntry, EntryState
     from ansinh.complaints.models import OPEN as COMPLAINT_OPEN
     from ansinh.complaints.models import Complaint
@@ -445,8 +512,20 @@ def dashboard(
     per_commune: dict[int, Figures] = defaultdict(Figures)
     trends = {m: Trend(month=m) for m in months}
 
+    if use_facts is None:
+        use_facts = facts_cover(paths)
+    if use_facts:
+        from . import facts
+
+        facts.refresh()
+        groups = fact_beneficiary_groups(paths, months)
+        month_facts = fact_months(paths, months)
+    else:
+        groups = beneficiary_groups(_paths_q(paths, "area_path"), months)
+        month_facts = []
+
     # 1. the beneficiaries: receiving and holding an account, every month of the window
-    for commune_id, s, e, f, p, n in beneficiary_groups(_paths_q(paths, "area_path"), months):
+    for commune_id, s, e, f, p, n in groups:
         for m in months:
             if s <= m <= e:
                 trends[m].receiving += n
@@ -460,9 +539,29 @@ def dashboard(
                     per_commune[commune_id].paid_cashless += n
                     trends[month].paid_cashless += n
 
-    # 2. the payouts: paid through an account, paid in cash
     money = {m: Money(month=m) for m in months}
-    for row in payout_groups(_paths_q(paths, "area_path"), months):
+    if use_facts:
+        # the account holders paid through an account in the month, and the payrolls' amounts
+        for row in month_facts:
+            m = _as_date(row["month"])
+            if m == month and row["holders_paid"]:
+                per_commune[row["commune_id"]].paid_cashless += row["holders_paid"]
+                trends[month].paid_cashless += row["holders_paid"]
+            money[m].payroll += row["payroll_amount"] or 0
+        payouts = [
+            {"commune_id": r["commune_id"], "month": r["month"], "channel": channel, "people": people, "amount": amount}
+            for r in month_facts
+            for channel, people, amount in (
+                (PayoutChannel.ACCOUNT, r["account_people"], r["account_amount"]),
+                (PayoutChannel.CASH, r["cash_people"], r["cash_amount"]),
+            )
+            if people or amount
+        ]
+    else:
+        payouts = payout_groups(_paths_q(paths, "area_path"), months)
+
+    # 2. the payouts: paid through an account, paid in cash
+    for row in payouts:
         m = _as_date(row["month"])
         if row["channel"] == PayoutChannel.ACCOUNT:
             if m != month:  # the month itself: the holders paid (step 1), as its lists count them
@@ -559,23 +658,24 @@ def dashboard(
     # 6. money: the payrolls, the advances (cycles of offices inside the areas), the returns
     from ansinh.payroll.models import PayrollLine
 
-    for row in (
-        PayrollLine.objects.filter(_paths_q(paths, "area_path"))
-        .filter(cycle__month__gte=months[0], cycle__month__lte=months[-1], line_type__in=ALLOWANCE_LINES)
-        .order_by()
-        .values("cycle__month")
-        .annotate(amount=Sum("amount"))
-    ):
-        money[row["cycle__month"]].payroll += row["amount"] or 0
+    if not use_facts:
+        for row in (
+            PayrollLine.objects.filter(_paths_q(paths, "area_path"))
+            .filter(cycle__month__gte=months[0], cycle__month__lte=months[-1], line_type__in=ALLOWANCE_LINES)
+            .order_by()
+            .values("cycle__month")
+            .annotate(amount=Sum("amount"))
+        ):
+            money[row["cycle__month"]].payroll += row["amount"] or 0
     inside = PaymentCycle.objects.filter(_paths_q(paths, "area_path"), month__gte=months[0], month__lte=months[-1])
     cycles = dict(inside.order_by().values_list("pk", "month"))
     if cycles:
         for m in set(cycles.values()):
             money[m].advanced = 0
-        balances = _ledger_balances(list(cycles))
-        if balances is not None:
-            for cycle_id, balance in balances.items():
-                money[cycles[cycle_id]].advanced = (money[cycles[cycle_id]].advanced or 0) + balance.advance
+        advances = _ledger_advances(list(cycles))
+        if advances is not None:
+            for cycle_id, advance in advances.items():
+                money[cycles[cycle_id]].advanced = (money[cycles[cycle_id]].advanced or 0) + advance
                 money[cycles[cycle_id]].source = "ledger"
         else:
             for row in (

@@ -51,3 +51,105 @@ class ExportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+
+# --- aggregate tables (facts) maintained for the statutory reports and the dashboard ----------
+#
+# Derived data, computed again from the payouts, transfers, beneficiaries and accounts by
+# `ansinh.reports.facts.refresh` for the (commune, month) pairs that database triggers mark as
+# stale on every write to those tables (whatever the path: service, bulk SQL, admin). Never
+# edited by hand; the readers refresh what is stale before reading. See docs/statutory-reports.md
+# ("Aggregate tables").
+
+WHOLE_COMMUNE = "0001-01-01"  # StaleFact.month of a mark that covers every month of a commune
+
+
+class StaleFact(models.Model):
+    """A (commune, month) whose facts must be computed again (month 0001-01-01: the commune's
+    beneficiary groups and every month). `version` is raised by every new mark, so a refresh
+    that read version 3 leaves a mark raised to 4 meanwhile for the next refresh."""
+
+    commune_id = models.BigIntegerField()
+    month = models.DateField()
+    version = models.BigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["commune_id", "month"], name="reports_stale_commune_month")]
+
+    def __str__(self) -> str:
+        return f"{self.commune_id} {self.month}"
+
+
+class CommuneMonthFact(models.Model):
+    """A commune's money of a month (allowance lines: regular, arrears, recovery; not funeral
+    support): distinct people and đồng paid through an account (payout's commune) and the last
+    such payment; in cash; transfers in flight (sent or accepted, the line not yet paid through an
+    account); and the account holders registered in the commune, receiving in the month, paid
+    through an account in it (the dashboard's "paid cashless"); the amount of the allowance lines
+    of the month's payrolls in the commune."""
+
+    commune = models.ForeignKey(
+        "areas.Area", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    month = models.DateField()
+    account_people = models.IntegerField(default=0)
+    account_amount = models.BigIntegerField(default=0)
+    account_last_paid_at = models.DateTimeField(null=True)
+    cash_people = models.IntegerField(default=0)
+    cash_amount = models.BigIntegerField(default=0)
+    flight_amount = models.BigIntegerField(default=0)
+    holders_paid = models.IntegerField(default=0)
+    payroll_amount = models.BigIntegerField(default=0)  # the allowance lines of the month's payrolls
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["commune", "month"], name="reports_cmf_commune_month")]
+        indexes = [models.Index(fields=["month"], name="reports_cmf_month")]
+
+    def __str__(self) -> str:
+        return f"{self.commune_id} {self.month:%m/%Y}"
+
+
+class PersonYearFact(models.Model):
+    """The months of a year (bit 0 = January) in which a beneficiary was paid through an account
+    by a commune's cycles (`paid_mask`), and in which a transfer to them was in flight
+    (`flight_mask`): the distinct people of a period are counted from these, one narrow row per
+    person and year."""
+
+    beneficiary = models.ForeignKey(
+        "registry.Beneficiary", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    commune = models.ForeignKey(
+        "areas.Area", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    year = models.SmallIntegerField()
+    paid_mask = models.IntegerField(default=0)
+    flight_mask = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["beneficiary", "commune", "year"], name="reports_pyf_person_commune_year")
+        ]
+        indexes = [models.Index(fields=["commune", "year"], name="reports_pyf_commune_year")]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary_id} {self.commune_id} {self.year}"
+
+
+class CommuneGroupFact(models.Model):
+    """The beneficiaries registered in a commune grouped by start month, last month (9999-12-01:
+    none) and month of their first active account (9999-12-01: none): the dashboard counts the
+    receiving and the account holders of any month from these."""
+
+    commune = models.ForeignKey(
+        "areas.Area", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    start_month = models.DateField()
+    end_month = models.DateField()
+    first_account_month = models.DateField()
+    people = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["commune"], name="reports_cgf_commune")]
+
+    def __str__(self) -> str:
+        return f"{self.commune_id} {self.start_month} {self.end_month} {self.first_account_month}"

@@ -360,7 +360,108 @@ def payment_figures(area: Area, units: list[Area], period: Period, estimates: li
     months = period.months
     if PaymentCycle.objects.filter(month__in=months).exclude(area__tree=area.tree).exists():
         return _payment_figures_from_lines(area, units, period, estimates)
+    fast = _payment_figures_from_facts(area, units, period, estimates)
+    if fast is not None:
+        return fast
+    return _payment_figures_from_payouts(area, units, period, estimates)
+
+
+def _payment_figures_from_facts(
+    area: Area, units: list[Area], period: Period, estimates: list[bool]
+) -> PaymentFigures | None:
+    """`payment_figures` from the aggregate tables (ansinh.reports.facts), refreshed first: the
+    amounts per commune and month, the people per person and year as bits of the months paid
+    (and in flight). None when they cannot answer exactly: a settled month of the period has a
+    payment through an account after the as-of date (the report as at an earlier day)."""
+    from . import facts
+    from .models import CommuneMonthFact, PersonYearFact
+
+    facts.refresh()
+    months = period.months
+    settled = [m for m, e in zip(months, estimates, strict=True) if not e]
+    estimated = [m for m, e in zip(months, estimates, strict=True) if e]
+    month_rows = (
+        CommuneMonthFact.objects.filter(month__in=months, commune__path__startswith=area.path)
+        .annotate(_place=F("commune_id"))
+        .annotate(_unit=unit_case(units))
+        .filter(_unit__isnull=False)
+    )
+    end = _end_of(period.as_of)
+    if settled and month_rows.filter(month__in=settled, account_last_paid_at__gte=end).exists():
+        return None
+    amounts: dict[tuple[int, date], int] = {}
+    for unit, month, paid, in_flight in month_rows.order_by().values_list(
+        "_unit", "month", "account_amount", "flight_amount"
+    ):
+        day = _as_date(month)
+        key = (unit, day)
+        amounts[key] = amounts.get(key, 0) + int(paid or 0) + (int(in_flight or 0) if day in estimated else 0)
+    # the people: per person, a flag per month of the period (paid; in an estimate month also in
+    # flight), from the bits of their rows (a row per person, commune and year)
+    years = sorted({m.year for m in months})
+    people = (
+        PersonYearFact.objects.filter(year__in=years, commune__path__startswith=area.path)
+        .annotate(_place=F("commune_id"))
+        .annotate(_unit=unit_case(units))
+        .filter(_unit__isnull=False)
+        .order_by()
+        .values_list("_unit", "beneficiary_id", "year", "paid_mask", "flight_mask")
+    )
+    inner, params = people.query.sql_with_params()
+    # the years and bits are integers computed here, written into the statement as literals
+    flags = [
+        f"CASE WHEN t.year = {m.year} AND ({'(t.paid_mask | t.flight_mask)' if e else 't.paid_mask'} "
+        f"& {1 << (m.month - 1)}) <> 0 "
+        "THEN 1 ELSE 0 END"
+        for m, e in zip(months, estimates, strict=True)
+    ]
+    one_row_each = len(years) == 1 and all(u.level == Level.COMMUNE for u in units)
+    if one_row_each:
+        # a person has one row per commune and year: the rows are the people of a unit
+        columns = ", ".join(f"{f} AS c{i}" for i, f in enumerate(flags))
+        per_person = f'SELECT t."_unit" AS u, {columns} FROM ({inner}) t'  # noqa: S608
+    else:
+        per_person = (
+            f'SELECT t."_unit" AS u, {", ".join(f"MAX({f}) AS c{i}" for i, f in enumerate(flags))} '  # noqa: S608
+            f'FROM ({inner}) t GROUP BY t."_unit", t.beneficiary_id'
+        )
+    any_month = " + ".join(f"q.c{i}" for i in range(len(months)))
+    sql = (
+        f"SELECT q.u, {', '.join(f'SUM(q.c{i})' for i in range(len(months)))}, "  # noqa: S608
+        f"SUM(CASE WHEN {any_month} > 0 THEN 1 ELSE 0 END) FROM ({per_person}) q GROUP BY q.u"
+    )
+    by_month: dict[tuple[int, date], tuple[int, int]] = {}
+    whole: dict[int, int] = {}
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        for row in cur.fetchall():
+            unit = row[0]
+            for i, month in enumerate(months):
+                n, dong = int(row[1 + i] or 0), amounts.get((unit, month), 0)
+                if n or dong:
+                    by_month[(unit, month)] = (n, dong)
+            if row[-1]:
+                whole[unit] = int(row[-1])
+    for key, dong in amounts.items():
+        if key not in by_month and dong:
+            by_month[key] = (0, dong)
+    return PaymentFigures(by_month, whole)
+
+
+def _as_date(value) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _payment_figures_from_payouts(
+    area: Area, units: list[Area], period: Period, estimates: list[bool]
+) -> PaymentFigures:
+    """`payment_figures` read from the payouts (and the transfers in flight of the estimate
+    months) in one query: exact at any as-of date."""
     from ansinh.disbursement.models import Instruction, InstructionState, Payout, PayoutChannel
+
+    months = period.months
 
     settled = [m for m, e in zip(months, estimates, strict=True) if not e]
     estimated = [m for m, e in zip(months, estimates, strict=True) if e]

@@ -8,3 +8,11 @@ def run_export_task(job_id: int) -> None:
     from .exports import run_export
 
     run_export(job_id=job_id)
+
+
+@task()
+def refresh_facts_task() -> int:
+    """The reports' aggregate tables, after a big write (a status import, a month's cash list)."""
+    from .facts import refresh
+
+    return refresh()

@@ -110,6 +110,9 @@ class Command(BaseCommand):
 
         load_demo_settlements()
         load_demo_worklists()  # data-quality worklists of the demo communes, after everything above
+        from ansinh.reports.facts import refresh
+
+        refresh()  # the reports' aggregate tables for what the demo wrote (the first page does not wait)
         self.stdout.write(
             _(
                 "Demo cash pay-out: %(lists)s cash lists, %(paid)s payments recorded, %(withdrawals)s withdrawals "
