@@ -71,15 +71,21 @@ def stale_count() -> int:
     return StaleFact.objects.count()
 
 
-def refresh() -> int:
+def refresh(*, wait: bool = True, _paid_people: bool = True) -> int | None:
     """Compute every stale (commune, month) again; returns the number of marks cleared. One
-    transaction; on PostgreSQL one refresh at a time (a second waits, then finds nothing left)."""
+    transaction; on PostgreSQL one refresh at a time: a second waits, then finds nothing left, or
+    with `wait=False` returns None at once (the reader then counts from the source tables)."""
     if not StaleFact.objects.exists():
         return 0
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                if wait:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                else:
+                    cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+                    if not cur.fetchone()[0]:
+                        return None
         marks = list(StaleFact.objects.values_list("id", "commune_id", "month", "version"))
         if not marks:
             return 0
@@ -97,7 +103,7 @@ def refresh() -> int:
         for month in sorted(keys):
             communes = sorted(keys[month])
             for part in _chunks(communes):
-                _refresh_month(month, part)
+                _refresh_month(month, part, paid_people=_paid_people)
         with connection.cursor() as cur:
             for part in _chunks(marks, 400):
                 cur.execute(
@@ -107,22 +113,43 @@ def refresh() -> int:
     return len(marks)
 
 
+def _month_bit(column: str) -> str:
+    """SQL: the bit of the month of the date `column` (January = 1)."""
+    if connection.vendor == "postgresql":
+        return f"(1 << (EXTRACT(MONTH FROM {column})::int - 1))"
+    return f"(1 << (CAST(strftime('%%m', {column}) AS INTEGER) - 1))"
+
+
 def rebuild() -> int:
     """Every fact computed again from scratch (after a bulk load that bypassed the triggers, or to
-    check them): every commune with a beneficiary or a payout is marked whole, then refreshed."""
-    with connection.cursor() as cur:
-        cur.execute("DELETE FROM reports_communegroupfact")
-        cur.execute("DELETE FROM reports_communemonthfact")
-        cur.execute("DELETE FROM reports_personyearfact")
-        cur.execute(
-            "INSERT INTO reports_stalefact (commune_id, month, version) "
-            "SELECT DISTINCT commune_id, %s, 1 FROM ("
-            "SELECT commune_id FROM registry_beneficiary UNION SELECT commune_id FROM disbursement_payout "
-            "UNION SELECT commune_id FROM payroll_payrollline) t WHERE commune_id IS NOT NULL "
-            "ON CONFLICT (commune_id, month) DO UPDATE SET version = reports_stalefact.version + 1",
-            [WHOLE],
-        )
-    return refresh()
+    check them): the people's months paid in one grouped INSERT per year, then every commune with
+    a beneficiary, a line or a payout marked whole and refreshed (without the months paid)."""
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            cur.execute("DELETE FROM reports_communegroupfact")
+            cur.execute("DELETE FROM reports_communemonthfact")
+            cur.execute("DELETE FROM reports_personyearfact")
+            cur.execute("SELECT DISTINCT month FROM payroll_paymentcycle")
+            years = sorted({(m if isinstance(m, date) else date.fromisoformat(str(m)[:10])).year for (m,) in cur})
+            for year in years:
+                cur.execute(
+                    "INSERT INTO reports_personyearfact (beneficiary_id, commune_id, year, paid_mask, flight_mask) "
+                    f"SELECT beneficiary_id, commune_id, %s, SUM(DISTINCT {_month_bit('month')}), 0 "
+                    "FROM disbursement_payout WHERE month >= %s AND month < %s AND channel = 'account' "
+                    "AND line_type <> 'funeral' GROUP BY beneficiary_id, commune_id",
+                    [year, date(year, 1, 1), date(year + 1, 1, 1)],
+                )
+            cur.execute(
+                "INSERT INTO reports_stalefact (commune_id, month, version) "
+                "SELECT DISTINCT commune_id, %s, 1 FROM ("
+                "SELECT commune_id FROM registry_beneficiary UNION SELECT commune_id FROM disbursement_payout "
+                "UNION SELECT commune_id FROM payroll_payrollline) t WHERE commune_id IS NOT NULL "
+                "ON CONFLICT (commune_id, month) DO UPDATE SET version = reports_stalefact.version + 1",
+                [WHOLE],
+            )
+        return refresh(_paid_people=False) or 0
 
 
 def _known_months(communes: list[int]) -> list[date]:
@@ -171,7 +198,7 @@ def _refresh_groups(communes: list[int]) -> None:
             )
 
 
-def _refresh_month(month: date, communes: list[int]) -> None:
+def _refresh_month(month: date, communes: list[int], *, paid_people: bool = True) -> None:
     """The facts of `month` for `communes` computed again from the payouts, transfers,
     beneficiaries and accounts: a few grouped statements."""
     ids = _marks(communes)
@@ -252,32 +279,43 @@ def _refresh_month(month: date, communes: list[int]) -> None:
                     )
                 )
         CommuneMonthFact.objects.bulk_create(rows)
-        # the months of the people: clear this month's bit, then set it from the payouts and the
-        # transfers in flight
-        cur.execute(
-            f"UPDATE reports_personyearfact SET paid_mask = paid_mask & ~%s, flight_mask = flight_mask & ~%s "
-            f"WHERE year = %s AND commune_id IN ({ids}) AND ((paid_mask | flight_mask) & %s) <> 0",
-            [bit, bit, year, *communes, bit],
+        # the months of the people: this month's bit set where it is missing and cleared where it
+        # no longer holds (a row changes only when its bit changes: a refresh of an unchanged month
+        # writes nothing), new people inserted
+        paid_select = (
+            "SELECT beneficiary_id, commune_id FROM disbursement_payout WHERE month = %s AND channel = 'account' "
+            f"AND line_type <> 'funeral' AND commune_id IN ({ids})"
         )
-        cur.execute(
-            "INSERT INTO reports_personyearfact (beneficiary_id, commune_id, year, paid_mask, flight_mask) "
-            "SELECT DISTINCT beneficiary_id, commune_id, %s, %s, 0 FROM disbursement_payout "
-            f"WHERE month = %s AND channel = 'account' AND line_type <> 'funeral' AND commune_id IN ({ids}) "
-            "ON CONFLICT (beneficiary_id, commune_id, year) "
-            "DO UPDATE SET paid_mask = reports_personyearfact.paid_mask | excluded.paid_mask",
-            [year, bit, month, *communes],
-        )
-        cur.execute(
-            "INSERT INTO reports_personyearfact (beneficiary_id, commune_id, year, paid_mask, flight_mask) "
-            "SELECT DISTINCT l.beneficiary_id, i.commune_id, %s, 0, %s FROM disbursement_instruction i "
+        flight_people = (
+            "SELECT l.beneficiary_id, i.commune_id FROM disbursement_instruction i "
             "JOIN payroll_payrollline l ON l.id = i.line_id JOIN payroll_paymentcycle c ON c.id = l.cycle_id "
             f"WHERE i.state IN ({flight}) AND i.commune_id IN ({ids}) AND c.month = %s "
             "AND l.line_type <> 'funeral' AND NOT EXISTS (SELECT 1 FROM disbursement_payout p "
-            "WHERE p.line_id = l.id AND p.channel = 'account') "
-            "ON CONFLICT (beneficiary_id, commune_id, year) "
-            "DO UPDATE SET flight_mask = reports_personyearfact.flight_mask | excluded.flight_mask",
-            [year, bit, *IN_FLIGHT, *communes, month],
+            "WHERE p.line_id = l.id AND p.channel = 'account')"
         )
+        people_sets = [("flight_mask", flight_people, [*IN_FLIGHT, *communes, month])]
+        if paid_people:
+            people_sets.insert(0, ("paid_mask", paid_select, [month, *communes]))
+        for column, people, params in people_sets:
+            cur.execute(
+                f"UPDATE reports_personyearfact SET {column} = {column} | %s "
+                f"WHERE year = %s AND commune_id IN ({ids}) AND ({column} & %s) = 0 "
+                f"AND (beneficiary_id, commune_id) IN ({people})",
+                [bit, year, *communes, bit, *params],
+            )
+            cur.execute(
+                f"UPDATE reports_personyearfact SET {column} = {column} & ~%s "
+                f"WHERE year = %s AND commune_id IN ({ids}) AND ({column} & %s) <> 0 "
+                f"AND NOT EXISTS (SELECT 1 FROM ({people}) t WHERE t.beneficiary_id = "
+                "reports_personyearfact.beneficiary_id AND t.commune_id = reports_personyearfact.commune_id)",
+                [bit, year, *communes, bit, *params],
+            )
+            cur.execute(
+                "INSERT INTO reports_personyearfact (beneficiary_id, commune_id, year, paid_mask, flight_mask) "
+                f"SELECT DISTINCT t.beneficiary_id, t.commune_id, %s, {'%s, 0' if column == 'paid_mask' else '0, %s'} "
+                f"FROM ({people}) t WHERE true ON CONFLICT (beneficiary_id, commune_id, year) DO NOTHING",
+                [year, bit, *params],
+            )
         cur.execute(
             f"DELETE FROM reports_personyearfact WHERE year = %s AND commune_id IN ({ids}) "
             "AND paid_mask = 0 AND flight_mask = 0",

@@ -517,7 +517,9 @@ def dashboard(
     if use_facts:
         from . import facts
 
-        facts.refresh()
+        # another refresh running (a month's import being computed): counted from the sources
+        use_facts = facts.refresh(wait=False) is not None
+    if use_facts:
         groups = fact_beneficiary_groups(paths, months)
         month_facts = fact_months(paths, months)
     else:

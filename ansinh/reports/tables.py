@@ -372,11 +372,13 @@ def _payment_figures_from_facts(
     """`payment_figures` from the aggregate tables (ansinh.reports.facts), refreshed first: the
     amounts per commune and month, the people per person and year as bits of the months paid
     (and in flight). None when they cannot answer exactly: a settled month of the period has a
-    payment through an account after the as-of date (the report as at an earlier day)."""
+    payment through an account after the as-of date (the report as at an earlier day), or another
+    refresh of the tables is running (a month's import being computed)."""
     from . import facts
     from .models import CommuneMonthFact, PersonYearFact
 
-    facts.refresh()
+    if facts.refresh(wait=False) is None:
+        return None  # another refresh is running: counted from the payouts meanwhile
     months = period.months
     settled = [m for m, e in zip(months, estimates, strict=True) if not e]
     estimated = [m for m, e in zip(months, estimates, strict=True) if e]

@@ -144,18 +144,38 @@ def test_a_mark_raised_during_a_refresh_survives_it(tree, month_world, monkeypat
     _same(tree)
 
 
+def _all_facts():
+    from ansinh.reports.models import CommuneGroupFact, PersonYearFact
+
+    return (
+        sorted(CommuneMonthFact.objects.values_list("commune_id", "month", "account_amount", "holders_paid")),
+        sorted(PersonYearFact.objects.values_list("beneficiary_id", "commune_id", "year", "paid_mask", "flight_mask")),
+        sorted(CommuneGroupFact.objects.values_list("commune_id", "start_month", "end_month", "first_account_month")),
+    )
+
+
 def test_rebuild_gives_the_same_facts(tree, month_world):
+    person = _person("Người Mới", tree.b, tail="000015")
+    _account(person, date(2026, 7, 1))
+    _transfer(person, 700_000, "sent")  # a transfer in flight
     facts.refresh()
-    before = sorted(CommuneMonthFact.objects.values_list("commune_id", "month", "account_amount", "holders_paid"))
+    before = _all_facts()
+    assert all(before)
     facts.rebuild()
-    after = sorted(CommuneMonthFact.objects.values_list("commune_id", "month", "account_amount", "holders_paid"))
-    assert before == after and before
+    assert _all_facts() == before
+    assert not StaleFact.objects.exists()
+    # a second refresh of unchanged months writes nothing and changes nothing
+    StaleFact.objects.create(commune_id=tree.a.pk, month=M)
+    facts.refresh()
+    assert _all_facts() == before
 
 
 def test_the_ledgers_advances_are_the_balances_advances(tree, month_world):
     from ansinh.reconciliation import ledger
 
     cycle = month_world.cycle
-    assert ledger.advances([cycle.pk]) == {cycle.pk: ledger.balances([cycle.pk])[cycle.pk].advance} == {
-        cycle.pk: 2_000_000
-    }
+    assert (
+        ledger.advances([cycle.pk])
+        == {cycle.pk: ledger.balances([cycle.pk])[cycle.pk].advance}
+        == {cycle.pk: 2_000_000}
+    )
