@@ -361,7 +361,14 @@ def _month(province, contract, cycle, user, last: bool) -> None:
     return True
 
 
-def _facts(built: bool) -> None:
+def _vacuum_facts() -> None:
+    """What autovacuum does after a refresh rewrote a month of the people's rows (their dead
+    versions are not scanned again by the readers)."""
+    for table in ("reports_communemonthfact", "reports_personyearfact", "reports_communegroupfact"):
+        _sql(f"VACUUM ANALYZE {table}")
+
+
+def _facts(built: bool, rebuild: bool = False) -> None:
     """The reports' aggregate tables (ansinh.reports.facts): the bulk rows above were written with
     the triggers off (replica role), so a build computes every fact from scratch; an existing data
     set migrated to the tables is computed from the marks the migration left."""
@@ -369,21 +376,21 @@ def _facts(built: bool) -> None:
     from ansinh.reports.models import CommuneMonthFact, StaleFact
 
     started = time.monotonic()
-    if built or not CommuneMonthFact.objects.exists():
+    if built or rebuild or not CommuneMonthFact.objects.exists():
         n = facts.rebuild()
     elif StaleFact.objects.exists():
         n = facts.refresh()
     else:
         return
-    for table in ("reports_communemonthfact", "reports_personyearfact", "reports_communegroupfact"):
-        _sql(f"ANALYZE {table}")
     c.say(f"  aggregate tables: {n:,} marks computed in {time.monotonic() - started:.0f} s")
+    _vacuum_facts()
 
 
 def measure_refresh(province, month: date, samples: int) -> dict:
-    """The refresh of the aggregate tables after a month's writes (what the status import's
-    background task does): every commune of the province marked stale for the month, then
-    `facts.refresh()`. Floor: a count of the month's payouts."""
+    """The refresh of the aggregate tables after a month's status import (what its background
+    task does): the month's facts put back as they were before the import (nobody's bit of the
+    month set; not measured), every commune of the province marked stale for the month, then
+    `facts.refresh()` measured. Floor: a count of the month's payouts."""
     from ansinh.reports import facts
 
     communes = [
@@ -394,6 +401,13 @@ def measure_refresh(province, month: date, samples: int) -> dict:
         from django.db import transaction
 
         with transaction.atomic():
+            # the month as before its status import was computed: nobody's bit of the month set
+            bit = 1 << (month.month - 1)
+            _sql(
+                "UPDATE reports_personyearfact SET paid_mask = paid_mask & ~%s WHERE year = %s AND paid_mask & %s <> 0",
+                [bit, month.year, bit],
+            )
+            _sql("DELETE FROM reports_communemonthfact WHERE month = %s", [month])
             for commune in communes:
                 _sql(
                     "INSERT INTO reports_stalefact (commune_id, month, version) VALUES (%s, %s, 1) "
@@ -597,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="drop the benchmark database and build it again")
     parser.add_argument("--skip", default="", help="comma-separated: refresh,reports,dashboard,reconciliation")
     parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--rebuild-facts", action="store_true", help="compute the aggregate tables from scratch")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     url = _url(args.database_url)
@@ -632,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         built |= _month(province, contract, cycle, users[Role.OFFICE_OFFICER], last=i == len(months) - 1)
         cycles.append(cycle)
     _analyze()
-    _facts(built)
+    _facts(built, rebuild=args.rebuild_facts)
     c.say(f"setup {time.monotonic() - started:.0f} s")
     for k, v in sizes().items():
         c.say(f"   {k:<28}{v:>14,}")
@@ -640,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     if "refresh" not in skip:
         results["refresh"] = measure_refresh(province, months[-1], args.samples)
+        _vacuum_facts()
     if "reports" not in skip:
         results["reports"] = measure_reports(province, months, args.samples)
     if "dashboard" not in skip:

@@ -382,8 +382,10 @@ def _payment_figures_from_facts(
     months = period.months
     settled = [m for m, e in zip(months, estimates, strict=True) if not e]
     estimated = [m for m, e in zip(months, estimates, strict=True) if e]
+    # no filter on the area's path: the row units' communes are under it, and a join to the areas
+    # made PostgreSQL read the people commune by commune through the index (1.5 s, not 0.3)
     month_rows = (
-        CommuneMonthFact.objects.filter(month__in=months, commune__path__startswith=area.path)
+        CommuneMonthFact.objects.filter(month__in=months)
         .annotate(_place=F("commune_id"))
         .annotate(_unit=unit_case(units))
         .filter(_unit__isnull=False)
@@ -402,7 +404,7 @@ def _payment_figures_from_facts(
     # flight), from the bits of their rows (a row per person, commune and year)
     years = sorted({m.year for m in months})
     people = (
-        PersonYearFact.objects.filter(year__in=years, commune__path__startswith=area.path)
+        PersonYearFact.objects.filter(year__in=years)
         .annotate(_place=F("commune_id"))
         .annotate(_unit=unit_case(units))
         .filter(_unit__isnull=False)
