@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -297,7 +298,7 @@ def _refresh_month(month: date, communes: list[int], *, paid_people: bool = True
             "AND l.line_type <> 'funeral' AND NOT EXISTS (SELECT 1 FROM disbursement_payout p "
             "WHERE p.line_id = l.id AND p.channel = 'account')"
         )
-        people_sets = [("flight_mask", flight_people, [*IN_FLIGHT, *communes, month])]
+        people_sets: list[tuple[str, str, list[Any]]] = [("flight_mask", flight_people, [*IN_FLIGHT, *communes, month])]
         if paid_people:
             people_sets.insert(0, ("paid_mask", paid_select, [month, *communes]))
         for column, people, params in people_sets:

@@ -11,7 +11,7 @@ def run_export_task(job_id: int) -> None:
 
 
 @task()
-def refresh_facts_task() -> int:
+def refresh_facts_task() -> int | None:
     """The reports' aggregate tables, after a big write (a status import, a month's cash list)."""
     from .facts import refresh
 
