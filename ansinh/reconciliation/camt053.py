@@ -41,6 +41,12 @@ CURRENCY = "VND"
 _Q = f"{{{NAMESPACE}}}"
 _TAGS = [_Q + tag for tag in ("GrpHdr", "Acct", "Bal", "Ntry")]
 _RECORDS = frozenset({_Q + "Ntry"})
+_NTRY, _AMT, _CDTDBTIND, _STS, _BOOKGDT, _ACCTSVCRREF, _NTRYDTLS = (
+    _Q + tag for tag in ("Ntry", "Amt", "CdtDbtInd", "Sts", "BookgDt", "AcctSvcrRef", "NtryDtls")
+)
+_TXDTLS, _REFS, _ENDTOENDID, _RMTINF, _USTRD, _RTRINF, _RSN = (
+    _Q + tag for tag in ("TxDtls", "Refs", "EndToEndId", "RmtInf", "Ustrd", "RtrInf", "Rsn")
+)
 
 
 @functools.cache
@@ -66,6 +72,11 @@ def _date(element: Any, path: str) -> date | None:
     found = element.find(_path(path))
     if found is None:
         return None
+    return _when(found)
+
+
+def _when(found: Any) -> date:
+    """The date of a DateAndDateTime2Choice (Dt or DtTm) or of an ISODateTime element."""
     value = (found.text or "").strip()
     if not value:
         for child in found:
@@ -109,6 +120,10 @@ class Entry:
     return_reason: str = ""
 
 
+# an Entry's fields, in its order, as a plain tuple
+Record = tuple[int | None, bool, int, date | None, str, str, str, bool, str]
+
+
 class Statement:
     """A camt.053 read as a stream: `header` on construction (up to the first entry), then
     `entries()`. Read the entries to the end: the rest of the file is validated on the way."""
@@ -143,7 +158,7 @@ class Statement:
                     values["opening_balance"] = _signed(element)
                 elif code == "CLBD":
                     values["closing_balance"] = _signed(element)
-            elif tag == _Q + "Ntry":
+            elif tag == _NTRY:
                 self._first = self._entry(element)
                 _xml.release(element)
                 if self._first is not None:
@@ -153,15 +168,21 @@ class Statement:
         return Header(**values)
 
     def entries(self) -> Iterator[Entry]:
+        for record in self.records():
+            yield Entry(*record)
+
+    def records(self) -> Iterator[Record]:
+        """The entries as plain tuples, the fields of `Entry` in its order (what the import
+        streams into the database: no object per entry)."""
         try:
             if self._first is not None:
                 yield self._first
                 self._first = None
             for element in self._elements:
-                if element.tag == _Q + "Ntry":
-                    entry = self._entry(element)
-                    if entry is not None:
-                        yield entry
+                if element.tag == _NTRY:
+                    record = self._entry(element)
+                    if record is not None:
+                        yield record
                 elif element.tag == _Q + "Acct":
                     number = _text(element, "Id/Othr/Id") or _text(element, "Id/IBAN")
                     if number != self.header.account_number:
@@ -169,32 +190,75 @@ class Statement:
         finally:
             self._elements.close()
 
-    def _entry(self, element: Any) -> Entry | None:
-        status = _text(element, "Sts/Cd") or _text(element, "Sts/Prtry")
-        details = element.find(_path("NtryDtls/TxDtls"))
+    @staticmethod
+    def _entry(element: Any) -> Record | None:
+        """One Ntry, read in one pass over its children (a million a month: no path lookups). The
+        element is valid against the schema here (the stream raises before yielding an invalid
+        one), so Amt, CdtDbtInd and Sts are there once and BookgDt, AcctSvcrRef, TxDtls/Refs,
+        TxDtls/RmtInf and TxDtls/RtrInf at most once."""
+        amount: Any = None  # schema-valid: always there
+        credit = status = booked = None
+        reference = ""
+        dossiers = []
+        for child in element:
+            tag = child.tag
+            if tag == _AMT:
+                amount = child
+            elif tag == _CDTDBTIND:
+                credit = child
+            elif tag == _STS:
+                status = child
+            elif tag == _BOOKGDT:
+                booked = child
+            elif tag == _ACCTSVCRREF:
+                reference = (child.text or "").strip()
+            elif tag == _NTRYDTLS:
+                dossiers.append(child)
+        code = ""
+        if status is not None:
+            for choice in status:  # Cd or Prtry
+                code = (choice.text or "").strip()
+                break
+        if code and code != "BOOK":
+            return None  # pending (PDNG) or information only (INFO): no money moved yet
         e2e = remittance = reason = ""
         is_return = False
+        details = next((tx for dossier in dossiers for tx in dossier.iterchildren(_TXDTLS)), None)
         if details is not None:
-            e2e = _text(details, "Refs/EndToEndId")
-            remittance = " ".join(
-                (u.text or "").strip() for u in details.iterfind(_path("RmtInf/Ustrd")) if (u.text or "").strip()
-            )
-            returned = details.find(_path("RtrInf"))
-            if returned is not None:
-                is_return = True
-                reason = _text(returned, "Rsn/Cd") or _text(returned, "Rsn/Prtry")
-        if status and status != "BOOK":
-            return None  # pending (PDNG) or information only (INFO): no money moved yet
-        return Entry(
-            line=element.sourceline,
-            credit=_text(element, "CdtDbtInd") == "CRDT",
-            amount=whole_dong(element.find(_path("Amt")), _fail),
-            booking_date=_date(element, "BookgDt"),
-            reference=_text(element, "AcctSvcrRef"),
-            end_to_end_id=e2e,
-            remittance=remittance[:140],
-            is_return=is_return,
-            return_reason=reason[:8],
+            texts = []
+            for part in details:
+                tag = part.tag
+                if tag == _REFS:
+                    for ref in part.iterchildren(_ENDTOENDID):
+                        e2e = (ref.text or "").strip()
+                        break
+                elif tag == _RMTINF:
+                    for line in part.iterchildren(_USTRD):
+                        text = (line.text or "").strip()
+                        if text:
+                            texts.append(text)
+                elif tag == _RTRINF:
+                    is_return = True
+                    for why in part.iterchildren(_RSN):
+                        for choice in why:  # Cd or Prtry
+                            reason = (choice.text or "").strip()
+                            break
+            remittance = " ".join(texts)
+        text = amount.text
+        if text and text.isascii() and text.isdigit() and amount.get("Ccy") in (CURRENCY, None):
+            value = int(text)
+        else:
+            value = whole_dong(amount, _fail)
+        return (
+            element.sourceline,
+            credit is not None and (credit.text or "").strip() == "CRDT",
+            value,
+            _when(booked) if booked is not None else None,
+            reference,
+            e2e,
+            remittance[:140],
+            is_return,
+            reason[:8],
         )
 
     def close(self) -> None:

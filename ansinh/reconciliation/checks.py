@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +37,6 @@ from ansinh.disbursement.models import (
     ExceptionState,
     Instruction,
     InstructionState,
-    Payout,
     Resolution,
     TransferException,
 )
@@ -69,6 +68,7 @@ from .models import (
 
 K = ReconKind
 CHUNK = 2000
+WORK_MEM = "256MB"  # PostgreSQL's work_mem while the checks run (the server's memory, not this process's)
 
 # who owns each kind until a person is assigned, and in how many working days it is due
 RULES: dict[str, tuple[str, int]] = {
@@ -143,15 +143,26 @@ def _holder_not_listed(cycle: PaymentCycle) -> Iterable[dict]:
 
 
 def _no_account_listed(cycle: PaymentCycle) -> Iterable[dict]:
-    """Lines paid through an account (after fixes) whose account is missing or not active."""
-    status = ReceivingAccount.objects.filter(pk=OuterRef("effective_account_id")).values("status")[:1]
-    qs = (
-        with_effective_channel(_lines(cycle).filter(amount__gt=0))
+    """Lines paid through an account (after fixes) whose account is missing or not active. The
+    lines without an approved fix (nearly all) are read with a join to their account; only the
+    few with one go through the fixes' subqueries (`with_effective_channel`)."""
+    approved_fix = LineFix.objects.filter(line_id=OuterRef("pk"), state=FixState.APPROVED)
+    lines = _lines(cycle).filter(amount__gt=0)
+    plain = (
+        lines.filter(~Exists(approved_fix), channel=Channel.ACCOUNT)
+        .annotate(account_status=F("account__status"))
+        .filter(Q(account_id__isnull=True) | ~Q(account_status=AccountStatus.ACTIVE))
+    )
+    status = ReceivingAccount.objects.filter(pk=OuterRef("effective_account_id")).order_by().values("status")[:1]
+    fixed = (
+        with_effective_channel(lines.filter(Exists(approved_fix)))
         .filter(effective_channel=Channel.ACCOUNT)
         .annotate(account_status=Subquery(status))
         .filter(Q(effective_account_id__isnull=True) | ~Q(account_status=AccountStatus.ACTIVE))
     )
-    for row in qs.values("pk", "beneficiary_id", "amount", "commune_id", "area_path", "account_status"):
+    fields = ("pk", "beneficiary_id", "amount", "commune_id", "area_path", "account_status")
+    found = [*plain.values(*fields), *fixed.values(*fields)]
+    for row in sorted(found, key=lambda row: row["pk"]):
         yield {
             "key": f"line:{row['pk']}",
             "line_id": row["pk"],
@@ -270,8 +281,15 @@ def _shared_account(cycle: PaymentCycle) -> Iterable[dict]:
     rows name different holders (a guardian holding one account for the children they
     represent is one holder, and fine)."""
     live = Instruction.objects.filter(batch__cycle=cycle).exclude(state__in=DEAD)
+    # a first cut, cheap over a province's month: the numbers on more than one transfer (a number
+    # several people share is on several transfers); only their transfers are read with their
+    # lines and holders
+    repeated = (
+        live.values("account__number_hash").annotate(n=Count("pk")).filter(n__gt=1).values("account__number_hash")
+    )
     shared = (
-        live.values("account__number_hash")
+        live.filter(account__number_hash__in=Subquery(repeated))
+        .values("account__number_hash")
         .annotate(
             people=Count("line__beneficiary_id", distinct=True),
             holders=Count(_holder_identity(), distinct=True),
@@ -349,19 +367,17 @@ def _representative(cycle: PaymentCycle) -> Iterable[dict]:
 def _duplicate(cycle: PaymentCycle) -> Iterable[dict]:
     """The same allowance of the same month paid twice (two payrolls of the month and programme
     both paid), and a transfer the bank statement shows booked twice."""
-    twice = (
-        Payout.objects.filter(
-            line__cycle__month=cycle.month,
-            line__cycle__programme_id=cycle.programme_id,
-            line__line_type=LineType.REGULAR,
-            line__beneficiary_id__in=_lines(cycle).filter(line_type=LineType.REGULAR).values("beneficiary_id"),
-        )
-        .values("line__beneficiary_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .values("line__beneficiary_id")
-    )
-    qs = _lines(cycle).filter(line_type=LineType.REGULAR, beneficiary_id__in=Subquery(twice), payout__isnull=False)
+    # a person has one regular line per cycle (payroll_line_unique) and a line one payout: paid
+    # twice is a paid regular line here and a paid regular line of another cycle of the month
+    # and programme (a semi-join, not a count over every line of the month)
+    elsewhere = PayrollLine.objects.filter(
+        cycle__month=cycle.month,
+        cycle__programme_id=cycle.programme_id,
+        line_type=LineType.REGULAR,
+        beneficiary_id=OuterRef("beneficiary_id"),
+        payout__isnull=False,
+    ).exclude(cycle_id=cycle.pk)
+    qs = _lines(cycle).filter(line_type=LineType.REGULAR, payout__isnull=False).filter(Exists(elsewhere))
     for row in qs.values("pk", "beneficiary_id", "payout__amount", "commune_id", "area_path"):
         yield {
             "key": f"paid:{row['beneficiary_id']}:{cycle.month:%Y-%m}",
@@ -544,6 +560,11 @@ def run_checks(*, actor, cycle: PaymentCycle, today: date | None = None) -> dict
     today = today or timezone.localdate()
     result: dict[str, dict[str, int]] = {}
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # for this transaction: the checks' sorts and hashes over a province's month (a million
+            # lines) in memory, and no JIT compilation (seconds per query for plans with subqueries)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off")
         for kind, detector in DETECTORS.items():
             rows = {row["key"]: row for row in detector(cycle)}
             known = (

@@ -1,6 +1,9 @@
-"""Matching a statement's entries to the money the system knows (issue 13 part 2). Set-based: a
-handful of UPDATE … SET col = (subquery) statements over the job's rows, the same SQL on SQLite
-and PostgreSQL, never one query per entry.
+"""Matching a statement's entries to the money the system knows (issue 13 part 2). Set-based:
+the entries are staged (`stage`: COPY into a temporary table on PostgreSQL, chunked inserts
+elsewhere), then one INSERT … SELECT (`match_job`) joins them to the transfers and advances and
+writes each row once, already classified; never one query per entry. The SQL is the same on
+SQLite and PostgreSQL but for the lookup of the transfers (a LATERAL index probe per entry on
+PostgreSQL, whose planner would otherwise hash every transfer of every month).
 
 - Money out (DBIT) with an end-to-end id of one of the provider's transfers: kind "transfer";
   matched when the amount is the transfer's, "amount differs" otherwise; the same transfer
@@ -17,78 +20,202 @@ a statement of the provider covers the day they were credited."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, StrIndex, TruncDate
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from ansinh.disbursement.models import Instruction, InstructionState
-from ansinh.payroll.models import Advance
+from django.db import connection
+from django.db.models import Choices, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from ansinh.disbursement.models import Instruction, InstructionState, ProviderBatch
+from ansinh.payroll.models import Advance, PaymentCycle
 
 from .models import EntryDirection, EntryKind, EntryOutcome, StatementEntry, StatementImport, StatementState
 
+CHUNK = 5000
+WORK_MEM = "256MB"  # PostgreSQL's work_mem for the matching's join and sorts (the server's memory)
 
-def _provider_transfers(provider_id: int) -> QuerySet[Instruction]:
-    return Instruction.objects.filter(batch__provider_id=provider_id)
-
-
-def match_job(job: StatementImport) -> None:
-    """Set kind, instruction/advance, expected amount and outcome of every row of `job`."""
-    rows = StatementEntry.objects.filter(job=job)
-    transfers = _provider_transfers(job.provider_id)
-    by_e2e = transfers.filter(end_to_end_id=OuterRef("end_to_end_id"))
-    # 1. the transfer each entry names (by end-to-end id; for a return the original's)
-    rows.exclude(end_to_end_id="").update(instruction_id=Subquery(by_e2e.values("pk")[:1]))
-    rows.filter(original_end_to_end_id__gt="", instruction__isnull=True).update(
-        instruction_id=Subquery(transfers.filter(end_to_end_id=OuterRef("original_end_to_end_id")).values("pk")[:1])
-    )
-    named = rows.filter(instruction__isnull=False)
-    named.filter(direction=EntryDirection.DEBIT).update(kind=EntryKind.TRANSFER)
-    named.filter(direction=EntryDirection.CREDIT).update(kind=EntryKind.RETURN)
-    named.update(
-        expected_amount=Subquery(Instruction.objects.filter(pk=OuterRef("instruction_id")).values("amount")[:1]),
-        area_path=Subquery(Instruction.objects.filter(pk=OuterRef("instruction_id")).values("area_path")[:1]),
-    )
-    named.filter(amount=F("expected_amount")).update(outcome=EntryOutcome.MATCHED)
-    named.exclude(amount=F("expected_amount")).update(outcome=EntryOutcome.AMOUNT_DIFFERS)
-    # 2. a transfer booked twice: on an earlier applied statement, or on an earlier row of this one
-    earlier_job = StatementEntry.objects.filter(
-        instruction_id=OuterRef("instruction_id"),
-        kind=OuterRef("kind"),
-        job__state=StatementState.APPLIED,
-        job__provider_id=job.provider_id,
-    ).exclude(job_id=job.pk)
-    earlier_row = StatementEntry.objects.filter(
-        job_id=job.pk,
-        instruction_id=OuterRef("instruction_id"),
-        kind=OuterRef("kind"),
-        row_number__lt=OuterRef("row_number"),
-    )
-    named.filter(Q(Exists(earlier_job)) | Q(Exists(earlier_row))).update(outcome=EntryOutcome.DUPLICATE)
-    # 3. the treasury's advance among the other credits
-    others = rows.filter(instruction__isnull=True, direction=EntryDirection.CREDIT)
-    advance = Advance.objects.annotate(
-        in_details=StrIndex(Coalesce(OuterRef("remittance"), Value("")), F("reference"))
-    ).filter(
-        Q(reference=OuterRef("end_to_end_id")) | Q(reference=OuterRef("reference")) | Q(in_details__gt=0),
-        reference__gt="",
-    )
-    others.update(advance_id=Subquery(advance.order_by("pk").values("pk")[:1]))
-    advances = rows.filter(advance__isnull=False)
-    advances.update(
-        kind=EntryKind.ADVANCE,
-        expected_amount=Subquery(Advance.objects.filter(pk=OuterRef("advance_id")).values("amount")[:1]),
-        area_path=Subquery(Advance.objects.filter(pk=OuterRef("advance_id")).values("cycle__area_path")[:1]),
-    )
-    advances.filter(amount=F("expected_amount")).update(outcome=EntryOutcome.MATCHED)
-    advances.exclude(amount=F("expected_amount")).update(outcome=EntryOutcome.AMOUNT_DIFFERS)
-    # 4. the rest is unknown
-    rows.filter(instruction__isnull=True, advance__isnull=True).update(
-        kind=EntryKind.OTHER, outcome=EntryOutcome.UNKNOWN, area_path=job.area_path
-    )
+# the staged columns: `match_key` is the end-to-end id the entry carries (of the transfer itself,
+# or for a return of the transfer returned), the key the transfers are looked up by
+STAGED = (
+    "row_number",
+    "booking_date",
+    "direction",
+    "amount",
+    "end_to_end_id",
+    "original_end_to_end_id",
+    "reference",
+    "remittance",
+    "return_reason",
+    "match_key",
+)
+_STAGED_TYPES = (
+    "integer",
+    "date",
+    "varchar(6)",
+    "bigint",
+    "varchar(35)",
+    "varchar(35)",
+    "varchar(35)",
+    "varchar(140)",
+    "varchar(8)",
+    "varchar(35)",
+)
 
 
-def missing_from_statement(transfers: QuerySet[Instruction]) -> QuerySet[Instruction]:
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def staging_table(job: StatementImport) -> str:
+    return f"recon_stage_{int(job.pk)}"
+
+
+def stage(job: StatementImport, rows: Iterable[tuple]) -> str:
+    """Write `rows` (tuples of STAGED, in that order) into a temporary table of the job's
+    transaction (dropped by `match_job`, or with the transaction if it fails); its name."""
+    table = staging_table(job)
+    columns = ", ".join(f"{name} {kind}" for name, kind in zip(STAGED, _STAGED_TYPES, strict=True))
+    names, marks = ", ".join(STAGED), ", ".join(["%s"] * len(STAGED))
+    postgres = connection.vendor == "postgresql"
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})" + (" ON COMMIT DROP" if postgres else ""))
+        if postgres:
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(f"ANALYZE {table}")  # the planner knows nothing of a fresh temporary table
+        else:
+            statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            adapt = connection.ops.adapt_datefield_value
+            chunk: list[tuple] = []
+            for row in rows:
+                chunk.append((*row[:1], adapt(row[1]), *row[2:]))
+                if len(chunk) >= CHUNK:
+                    cursor.executemany(statement, chunk)
+                    chunk = []
+            if chunk:
+                cursor.executemany(statement, chunk)
+    return table
+
+
+def match_job(job: StatementImport, table: str) -> None:
+    """Write the staged rows of `job` into its StatementEntry rows, each with its kind,
+    instruction or advance, expected amount, area and outcome (one INSERT … SELECT)."""
+    postgres = connection.vendor == "postgresql"
+    position = "STRPOS" if postgres else "INSTR"
+    # 1. the provider's transfer each entry names (end-to-end ids are unique among transfers),
+    #    looked up by its end-to-end id: on PostgreSQL a LATERAL subquery (OFFSET 0 keeps it one)
+    #    so that each entry is an index probe, not a hash of every transfer of every month
+    if postgres:
+        provider = "t.provider_id"
+        lookup = (
+            f"LEFT JOIN LATERAL (SELECT t.id, t.amount, t.area_path, b.provider_id FROM {_t(Instruction)} t "  # noqa: S608
+            f"JOIN {_t(ProviderBatch)} b ON b.id = t.batch_id "
+            "WHERE t.end_to_end_id = s.match_key AND s.match_key <> '' OFFSET 0) t ON true"
+        )
+    else:  # SQLite joins by nested loops on the indexes anyway
+        provider = "b.provider_id"
+        lookup = (
+            f"LEFT JOIN {_t(Instruction)} t ON t.end_to_end_id = s.match_key AND s.match_key <> '' "
+            f"LEFT JOIN {_t(ProviderBatch)} b ON b.id = t.batch_id"
+        )
+    named = (
+        f"SELECT s.*, CASE WHEN {provider} = %s THEN t.id END AS instruction_id, "  # noqa: S608
+        f"CASE WHEN {provider} = %s THEN t.amount END AS transfer_amount, "
+        f"CASE WHEN {provider} = %s THEN t.area_path END AS transfer_area "
+        f"FROM {table} s {lookup}"
+    )
+    named_params = [job.provider_id] * 3
+    # 2. its kind; the first row of the job naming the same transfer with the same kind; the
+    #    treasury's advance among the other credits (the first by id)
+    classified = (
+        f"SELECT n.*, CASE WHEN n.direction = %s THEN %s ELSE %s END AS named_kind, "  # noqa: S608
+        "CASE WHEN n.instruction_id IS NOT NULL THEN "
+        "MIN(n.row_number) OVER (PARTITION BY n.instruction_id, n.direction) END AS first_row, "
+        "CASE WHEN n.instruction_id IS NULL AND n.direction = %s THEN "
+        f"(SELECT a.id FROM {_t(Advance)} a WHERE a.reference > '' AND (a.reference = n.end_to_end_id "
+        f"OR a.reference = n.reference OR {position}(COALESCE(n.remittance, ''), a.reference) > 0) "
+        "ORDER BY a.id LIMIT 1) END AS advance_id "
+        f"FROM ({named}) n"
+    )
+    classified_params = [
+        EntryDirection.DEBIT,
+        EntryKind.TRANSFER,
+        EntryKind.RETURN,
+        EntryDirection.CREDIT,
+        *named_params,
+    ]
+    # 3. the same transfer already on an earlier applied statement of the provider
+    earlier_job = (
+        f"EXISTS (SELECT 1 FROM {_t(StatementEntry)} u JOIN {_t(StatementImport)} j ON j.id = u.job_id "  # noqa: S608
+        "WHERE u.instruction_id = m.instruction_id AND u.kind = m.named_kind AND j.state = %s "
+        "AND j.provider_id = %s AND u.job_id <> %s)"
+    )
+    columns = (
+        "job_id, row_number, booking_date, direction, amount, end_to_end_id, original_end_to_end_id, reference, "
+        "remittance, return_reason, kind, outcome, instruction_id, advance_id, expected_amount, area_path"
+    )
+    sql = (
+        f"INSERT INTO {_t(StatementEntry)} ({columns}) "  # noqa: S608
+        "SELECT %s, m.row_number, m.booking_date, m.direction, m.amount, m.end_to_end_id, "
+        "m.original_end_to_end_id, m.reference, m.remittance, m.return_reason, "
+        "CASE WHEN m.instruction_id IS NOT NULL THEN m.named_kind WHEN a.id IS NOT NULL THEN %s ELSE %s END, "
+        "CASE WHEN m.instruction_id IS NOT NULL THEN "
+        f"CASE WHEN m.first_row < m.row_number OR {earlier_job} THEN %s "
+        "WHEN m.amount = m.transfer_amount THEN %s ELSE %s END "
+        "WHEN a.id IS NOT NULL THEN CASE WHEN m.amount = a.amount THEN %s ELSE %s END "
+        "ELSE %s END, "
+        "m.instruction_id, a.id, "
+        "CASE WHEN m.instruction_id IS NOT NULL THEN m.transfer_amount ELSE a.amount END, "
+        "CASE WHEN m.instruction_id IS NOT NULL THEN m.transfer_area WHEN a.id IS NOT NULL THEN c.area_path "
+        "ELSE %s END "
+        f"FROM ({classified}) m LEFT JOIN {_t(Advance)} a ON a.id = m.advance_id "
+        f"LEFT JOIN {_t(PaymentCycle)} c ON c.id = a.cycle_id "
+        "ORDER BY m.row_number"
+    )
+    params: list[Any] = [
+        job.pk,
+        EntryKind.ADVANCE,
+        EntryKind.OTHER,
+        StatementState.APPLIED,
+        job.provider_id,
+        job.pk,
+        EntryOutcome.DUPLICATE,
+        EntryOutcome.MATCHED,
+        EntryOutcome.AMOUNT_DIFFERS,
+        EntryOutcome.MATCHED,
+        EntryOutcome.AMOUNT_DIFFERS,
+        EntryOutcome.UNKNOWN,
+        job.area_path,
+        *classified_params,
+    ]
+    with connection.cursor() as cursor:
+        if postgres:  # for this transaction: the sorts of a million rows in memory, no JIT compilation
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off")
+        cursor.execute(sql, [p.value if isinstance(p, Choices) else p for p in params])
+        cursor.execute(f"DROP TABLE {table}")
+
+
+def credited_between(first: date, last: date) -> Q:
+    """Transfers credited on the days `first` to `last` (the current time zone's days, those of
+    TruncDate), as a range of `status_at` that the partial index of credited transfers
+    (disb_instruction_credited) serves."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    return Q(state=InstructionState.CREDITED, status_at__gte=start, status_at__lt=end)
+
+
+def missing_from_statement(
+    transfers: QuerySet[Instruction], *, first: date | None = None, last: date | None = None
+) -> QuerySet[Instruction]:
     """The credited transfers among `transfers` that no applied statement shows, although an
-    applied statement of their provider covers the day they were credited."""
+    applied statement of their provider covers the day they were credited; with `first` and
+    `last`, only those credited on these days (read through the index of credited transfers by
+    day, not among every credited transfer of the provider)."""
     shown = StatementEntry.objects.filter(
         instruction_id=OuterRef("pk"), kind=EntryKind.TRANSFER, job__state=StatementState.APPLIED
     )
@@ -98,9 +225,10 @@ def missing_from_statement(transfers: QuerySet[Instruction]) -> QuerySet[Instruc
         from_date__lte=OuterRef("credited_on"),
         to_date__gte=OuterRef("credited_on"),
     )
-    return (
-        transfers.filter(state=InstructionState.CREDITED, status_at__isnull=False)
-        .annotate(credited_on=TruncDate("status_at"))
-        .filter(Exists(covered))
-        .exclude(Exists(shown))
-    )
+    credited = transfers.filter(state=InstructionState.CREDITED, status_at__isnull=False)
+    if first is not None and last is not None:
+        credited = credited.filter(credited_between(first, last))
+    qs = credited.annotate(credited_on=TruncDate("status_at")).filter(Exists(covered)).exclude(Exists(shown))
+    if first is not None and last is not None:
+        qs = qs.filter(credited_on__gte=first, credited_on__lte=last)
+    return qs

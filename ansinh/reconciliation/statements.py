@@ -8,10 +8,11 @@ of the provider's contracts (`ProviderContract.provider_account_number`), and th
 reconciliation.manage in that contract's paying unit's area; otherwise the file is refused (the
 refusal is recorded as a job too, never blocking a later right import of the same content).
 
-The file is read as a stream and validated against the official schema on the way; entries go in
-by chunks (COPY on PostgreSQL), then `matching.match_job` classifies them in a few set-based
-statements. All of it happens in one transaction: a file that turns out invalid half-way writes
-no entry (the refused job records why)."""
+The file is read as a stream and validated against the official schema on the way; the entries
+are staged in a temporary table as they are read (`matching.stage`: COPY on PostgreSQL), then
+`matching.match_job` writes them into the job's rows, classified, in one INSERT … SELECT. All of
+it happens in one transaction: a file that turns out invalid half-way writes no entry (the
+refused job records why)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ from django.utils.translation import gettext as _
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.audit.services import record
-from ansinh.core.bulk import insert_rows
 from ansinh.core.errors import DomainError
 from ansinh.disbursement.formats.errors import FormatError
 from ansinh.payroll.models import ProviderContract
@@ -38,7 +38,6 @@ from ansinh.payroll.models import ProviderContract
 from . import camt053, matching
 from .models import (
     EntryDirection,
-    EntryKind,
     EntryOutcome,
     StatementEntry,
     StatementFormat,
@@ -46,7 +45,6 @@ from .models import (
     StatementState,
 )
 
-CHUNK = 5000
 LISTED = 50  # unknown references listed in a job's summary (all are in its rows)
 
 Source = str | os.PathLike | bytes
@@ -222,33 +220,58 @@ def _reader(source: str, path: Path):
     return camt053.Statement(path)
 
 
-def _rows(job: StatementImport, entries: Iterable[camt053.Entry]) -> Iterator[list[StatementEntry]]:
-    chunk: list[StatementEntry] = []
-    for number, entry in enumerate(entries, start=1):
-        e2e = entry.end_to_end_id[:35]
-        chunk.append(
-            StatementEntry(
-                job_id=job.pk,
-                row_number=number,
-                booking_date=entry.booking_date,
-                direction=EntryDirection.CREDIT if entry.credit else EntryDirection.DEBIT,
-                amount=entry.amount,
-                # a return names the transfer it returns: kept apart so it never counts as paid
-                end_to_end_id="" if entry.is_return else e2e,
-                original_end_to_end_id=e2e if entry.is_return else "",
-                reference=entry.reference[:35],
-                remittance=entry.remittance[:140],
-                return_reason=entry.return_reason[:8],
-                kind=EntryKind.OTHER,
-                outcome=EntryOutcome.UNKNOWN,
-                area_path=job.area_path,
-            )
+def _records(reader) -> Iterator[camt053.Record]:
+    """The reader's entries as tuples of `camt053.Entry`'s fields (the camt.053 reader gives them
+    so, without an object per entry)."""
+    records = getattr(reader, "records", None)
+    if records is not None:
+        yield from records()
+        return
+    for e in reader.entries():
+        yield (
+            e.line,
+            e.credit,
+            e.amount,
+            e.booking_date,
+            e.reference,
+            e.end_to_end_id,
+            e.remittance,
+            e.is_return,
+            e.return_reason,
         )
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+
+
+class _Staged:
+    """The rows to stage (`matching.STAGED`) of a reader's entries, counted and summed on the way."""
+
+    def __init__(self, records: Iterable[camt053.Record]) -> None:
+        self.records = records
+        self.count = self.credits = self.debits = 0
+
+    def __iter__(self) -> Iterator[tuple]:
+        credit_, debit_ = EntryDirection.CREDIT.value, EntryDirection.DEBIT.value
+        number = credits = debits = 0
+        for _line, credit, amount, booked, reference, e2e, remittance, is_return, reason in self.records:
+            number += 1
+            e2e = e2e[:35]
+            if credit:
+                credits += amount
+            else:
+                debits += amount
+            yield (
+                number,
+                booked,
+                credit_ if credit else debit_,
+                amount,
+                # a return names the transfer it returns: kept apart so it never counts as paid
+                "" if is_return else e2e,
+                e2e if is_return else "",
+                reference[:35],
+                remittance[:140],
+                reason[:8],
+                e2e,
+            )
+        self.count, self.credits, self.debits = number, credits, debits
 
 
 def summarize(job: StatementImport) -> dict:
@@ -269,9 +292,9 @@ def summarize(job: StatementImport) -> dict:
     )
     from ansinh.disbursement.models import Instruction
 
-    missing: Any = matching.missing_from_statement(Instruction.objects.filter(batch__provider_id=job.provider_id))
-    if job.from_date and job.to_date:
-        missing = missing.filter(credited_on__gte=job.from_date, credited_on__lte=job.to_date)
+    missing: Any = matching.missing_from_statement(
+        Instruction.objects.filter(batch__provider_id=job.provider_id), first=job.from_date, last=job.to_date
+    )
     return {
         "per_kind": counts,
         "unknown": [{"row": r, "amount": a, "end_to_end_id": e, "reference": ref} for r, a, e, ref in unknown],
@@ -299,12 +322,9 @@ def _apply(actor, provider, contract: ProviderContract, source, name, sha, reade
             area_path=contract.area_path,
             created_by_id=_actor_id(actor),
         )
-        count = credits = debits = 0
-        for chunk in _rows(job, reader.entries()):
-            insert_rows(StatementEntry, chunk)
-            count += len(chunk)
-            credits += sum(r.amount for r in chunk if r.direction == EntryDirection.CREDIT)
-            debits += sum(r.amount for r in chunk if r.direction == EntryDirection.DEBIT)
+        staged = _Staged(_records(reader))
+        table = matching.stage(job, staged)
+        count, credits, debits = staged.count, staged.credits, staged.debits
         opening, closing = header.opening_balance, header.closing_balance
         if opening is not None and closing is not None and opening + credits - debits != closing:
             raise FormatError(
@@ -319,13 +339,14 @@ def _apply(actor, provider, contract: ProviderContract, source, name, sha, reade
                     "debits": debits,
                 }
             )
-        matching.match_job(job)
+        matching.match_job(job, table)
         job.entries_count, job.credits_total, job.debits_total = count, credits, debits
         job.summary = summarize(job)
         job.save(update_fields=["entries_count", "credits_total", "debits_total", "summary"])
-        per_outcome = dict(
-            StatementEntry.objects.filter(job=job).values_list("outcome").annotate(n=Count("pk")).order_by()
-        )
+        per_outcome: dict[str, int] = {}
+        for outcomes in job.summary["per_kind"].values():
+            for outcome, figures in outcomes.items():
+                per_outcome[outcome] = per_outcome.get(outcome, 0) + figures["count"]
         record(
             actor=actor,
             action="reconciliation.statement.imported",
