@@ -26,31 +26,42 @@ same transfer content gives the same answer on every run, whatever the database 
 was closed at the bank): the demo's one rejected transfer, which must not hang on the draw.
 
 It keeps its own books (`SandboxTransfer`, `SandboxMessage`): a transfer is credited at most
-once, whatever is resent; the same file again is answered from the books. Reached through
-`ansinh.disbursement.bank.SandboxBank` (the UI and the CLI) and, when enabled, the HTTP endpoint
-of `views_sandbox` (the protocol of docs/bank-gateway.md)."""
+once, whatever is resent; the same file again is answered from the books. It reads the file once
+(`pain001.Order`: schema, sums and transfers in the same pass), decides and books the transfers
+in chunks (one query for the chunk's known ids, one for their accounts, one COPY of the new
+books), buffers each transfer's answer in a temporary file and writes the pain.002 at the end,
+when the group status is known; a file found invalid on the way books nothing (one database
+transaction). Reached through `ansinh.disbursement.bank.SandboxBank` (the UI and the CLI) and,
+when enabled, the HTTP endpoint of `views_sandbox` (the protocol of docs/bank-gateway.md)."""
 
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO, NamedTuple
 
 from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from rapidfuzz import fuzz
 
-from ansinh.core.bulk import insert_rows
 from ansinh.core.text import strip_accents
 from ansinh.payments import crypto
 from ansinh.payments.models import AccountStatus, ReceivingAccount
 
 from .models import SandboxMessage, SandboxTransfer
 
-CHUNK = 2000
+if TYPE_CHECKING:
+    from .formats.pain001 import Transfer
+
+CHUNK = 5000
 DEFAULT_SEED = "ansinh-sandbox"
 
 
@@ -112,7 +123,10 @@ def _bucket(seed: str, key: str) -> int:
 
 
 def _plain(name: str) -> str:
-    return " ".join(strip_accents(name or "").upper().split())
+    name = name or ""
+    if name.isascii():  # a pain.001 name always is (SWIFT Latin): nothing to strip
+        return " ".join(name.upper().split())
+    return " ".join(strip_accents(name).upper().split())
 
 
 def _decide(options: Options, key: str, name: str, account, e2e: str = "") -> tuple[str, str, str, str]:
@@ -142,84 +156,157 @@ def _sha256(path: Path) -> str:
 
 
 def receive(source: Path, out: BinaryIO, *, options: Options | None = None, now: datetime | None = None) -> None:
-    """Take a pain.001 file and write the pain.002 answer to `out` (see the module)."""
+    """Take a pain.001 file and write the pain.002 answer to `out` (see the module).
+
+    One pass over the file: it is validated (schema; with `options.validate` the sums too) as
+    its transfers are read, decided and booked in chunks, their answers buffered in a temporary
+    file; the answer is written once the file is read to its end, when the group status is
+    known. A file that turns out not to be valid books nothing (one database transaction)."""
     from .formats import FormatError, pain001
 
     options = options or default_options()
     now = now or timezone.now()
     source = Path(source)
-    if options.validate:
-        try:
-            pain001.validate(source)
-        except FormatError as exc:
-            raise SandboxRefused(str(exc)) from exc
-    header = pain001.read_header(source)
     sha = _sha256(source)
-    if not SandboxMessage.objects.filter(sha256=sha).exists():
-        _book(source, header["message_id"], options, now)
-        SandboxMessage.objects.get_or_create(
-            sha256=sha,
-            defaults={
-                "message_id": header["message_id"],
-                "transactions": header["count"],
-                "control_sum": header["total"],
-                "received_at": now,
-            },
-        )
-    _answer(header, source, out, now)
+    with tempfile.TemporaryFile() as answers:
+        try:
+            with transaction.atomic():
+                order = pain001.Order(source, check_sums=options.validate)
+                header = order.header
+                # pending transfers of this message whose delay is over get their final answer
+                # first; a transfer booked now that is already due gets it as it is booked
+                _release(now, header["message_id"])
+                chunk: list = []
+                for transfer in order.transfers():
+                    chunk.append(transfer)
+                    if len(chunk) >= CHUNK:
+                        _book(chunk, header["message_id"], options, now, answers)
+                        chunk = []
+                if chunk:
+                    _book(chunk, header["message_id"], options, now, answers)
+                SandboxMessage.objects.get_or_create(
+                    sha256=sha,
+                    defaults={
+                        "message_id": header["message_id"],
+                        "transactions": header["count"],
+                        "control_sum": header["total"],
+                        "received_at": now,
+                    },
+                )
+        except FormatError as exc:
+            if options.validate:
+                raise SandboxRefused(str(exc)) from exc
+            raise
+        answers.seek(0)
+        _answer(header, answers, out, now)
 
 
-def _book(source: Path, message_id: str, options: Options, now: datetime) -> None:
-    """Decide the transfers of the file not decided before (a resent id keeps its decision)."""
-    from .formats import pain001
+_ROW = (
+    "end_to_end_id",
+    "message_id",
+    "amount",
+    "creditor_name",
+    "account_hash",
+    "bank_status",
+    "reason_code",
+    "final_status",
+    "final_reason_code",
+    "received_at",
+    "answer_after",
+    "credited_at",
+)
 
-    def flush(chunk: list) -> None:
-        known = set(
-            SandboxTransfer.objects.filter(end_to_end_id__in=[t.end_to_end_id for t in chunk]).values_list(
-                "end_to_end_id", flat=True
-            )
-        )
-        fresh = [t for t in chunk if t.end_to_end_id not in known]
-        if not fresh:
-            return
-        hashes = crypto.hash_many([t.creditor_account for t in fresh])
+
+class _Account(NamedTuple):
+    status: str
+    holder_name: str
+
+
+def _book(chunk: list[Transfer], message_id: str, options: Options, now: datetime, answers: IO[bytes]) -> None:
+    """Decide the transfers of `chunk` not decided before (a resent id keeps its decision: the
+    same file again is answered from the books), book them, and add the answer of every transfer
+    of the chunk, in its order, to `answers`."""
+    ids = [t.end_to_end_id for t in chunk]
+    books: dict[str, tuple[str, str]] = {
+        e2e: (status, reason)
+        for e2e, status, reason in _lookup(SandboxTransfer, "end_to_end_id", ids, "bank_status", "reason_code")
+    }
+    fresh: dict[str, Transfer] = {}
+    for t in chunk:
+        if t.end_to_end_id not in books:
+            fresh.setdefault(t.end_to_end_id, t)  # an id twice in the file: the first decides
+    if fresh:
+        transfers = list(fresh.values())
+        hashes = crypto.hash_many([t.creditor_account for t in transfers])
         accounts = {
-            a.number_hash: a
-            for a in ReceivingAccount.objects.filter(number_hash__in=set(hashes)).only(
-                "number_hash", "status", "holder_name"
-            )
+            h: _Account(status, holder)
+            for h, status, holder in _lookup(ReceivingAccount, "number_hash", hashes, "status", "holder_name")
         }
+        later = now + timedelta(minutes=options.delay_minutes)
         rows = []
-        for t, h in zip(fresh, hashes, strict=True):
+        for t, h in zip(transfers, hashes, strict=True):
             status, reason, final, final_reason = _decide(
                 options, draw_key(t), t.creditor_name, accounts.get(h), t.end_to_end_id
             )
+            answer_after = later if status == "PDNG" else None
+            credited_at = now if status == "ACSC" else None
+            if answer_after is not None and answer_after <= now:  # no delay: released at once
+                if final == "ACSC":
+                    status, reason, credited_at = "ACSC", "", now
+                else:
+                    status, reason = "RJCT", "NARR"
+            books[t.end_to_end_id] = (status, reason)
             rows.append(
-                SandboxTransfer(
-                    end_to_end_id=t.end_to_end_id,
-                    message_id=message_id,
-                    amount=t.amount,
-                    creditor_name=t.creditor_name,
-                    account_hash=h,
-                    bank_status=status,
-                    reason_code=reason,
-                    final_status=final,
-                    final_reason_code=final_reason,
-                    received_at=now,
-                    answer_after=now + timedelta(minutes=options.delay_minutes) if status == "PDNG" else None,
-                    credited_at=now if status == "ACSC" else None,
+                (
+                    t.end_to_end_id,
+                    message_id,
+                    t.amount,
+                    t.creditor_name,
+                    h,
+                    status,
+                    reason,
+                    final,
+                    final_reason,
+                    now,
+                    answer_after,
+                    credited_at,
                 )
             )
-        insert_rows(SandboxTransfer, rows)
+        _insert(rows)
+    pickle.dump([(t.end_to_end_id, *books[t.end_to_end_id], t.amount) for t in chunk], answers, pickle.HIGHEST_PROTOCOL)
 
-    chunk: list = []
-    for transfer in pain001.iter_transfers(source):
-        chunk.append(transfer)
-        if len(chunk) >= CHUNK:
-            flush(chunk)
-            chunk = []
-    if chunk:
-        flush(chunk)
+
+def _lookup(model: type[Model], key: str, values: list[str], *columns: str) -> list[tuple]:
+    """(key, *columns) of the rows of `model` whose `key` is one of `values` (field names that are
+    their columns' names, given by this module). On PostgreSQL one array parameter (`= ANY`): an
+    `IN` of thousands of placeholders costs more to build and parse than to run."""
+    wanted = list(set(values))
+    if connection.vendor != "postgresql":
+        return list(model._default_manager.filter(**{f"{key}__in": wanted}).values_list(key, *columns))
+    quote = connection.ops.quote_name
+    # quoted names given by this module; the values go in as one parameter
+    names, table = ", ".join(quote(c) for c in (key, *columns)), quote(model._meta.db_table)
+    statement = f"SELECT {names} FROM {table} WHERE {quote(key)} = ANY(%s)"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [wanted])
+        return cursor.fetchall()
+
+
+def _insert(rows: list[tuple]) -> None:
+    """The new books: COPY on PostgreSQL (no model instance per transfer), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        SandboxTransfer.objects.bulk_create(
+            [SandboxTransfer(**dict(zip(_ROW, row, strict=True))) for row in rows], batch_size=1000
+        )
+        return
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(SandboxTransfer._meta.db_table), sql.SQL(", ").join(sql.Identifier(c) for c in _ROW)
+    )
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _release(now: datetime, message_id: str | None = None) -> None:
@@ -229,34 +316,6 @@ def _release(now: datetime, message_id: str | None = None) -> None:
         due = due.filter(message_id=message_id)
     due.filter(final_status="ACSC").update(bank_status="ACSC", reason_code="", credited_at=now)
     due.exclude(final_status="ACSC").update(bank_status="RJCT", reason_code="NARR")
-
-
-def _statuses(source: Path):
-    """The answer for each transfer of the file, in the file's order, from the books."""
-    from .formats import pain001, pain002
-
-    chunk: list = []
-
-    def emit(chunk):
-        books = {
-            t.end_to_end_id: t
-            for t in SandboxTransfer.objects.filter(end_to_end_id__in=[c.end_to_end_id for c in chunk]).only(
-                "end_to_end_id", "bank_status", "reason_code"
-            )
-        }
-        for c in chunk:
-            t = books[c.end_to_end_id]
-            yield pain002.TxStatus(
-                end_to_end_id=c.end_to_end_id, status=t.bank_status, reason_code=t.reason_code, amount=c.amount
-            )
-
-    for transfer in pain001.iter_transfers(source):
-        chunk.append(transfer)
-        if len(chunk) >= CHUNK:
-            yield from emit(chunk)
-            chunk = []
-    if chunk:
-        yield from emit(chunk)
 
 
 def _group_status(message_id: str) -> str:
@@ -272,10 +331,22 @@ def _group_status(message_id: str) -> str:
     return "PART"
 
 
-def _answer(header: dict, source: Path, out: BinaryIO, now: datetime) -> None:
+def _buffered(answers: IO[bytes]) -> Iterator:
+    """The answers `_book` buffered, in the file's order."""
     from .formats import pain002
 
-    _release(now, header["message_id"])
+    while True:
+        try:
+            chunk = pickle.load(answers)  # noqa: S301 (a temporary file this process wrote)
+        except EOFError:
+            return
+        for e2e, status, reason, amount in chunk:
+            yield pain002.TxStatus(end_to_end_id=e2e, status=status, reason_code=reason, amount=amount)
+
+
+def _answer(header: dict, answers: IO[bytes], out: BinaryIO, now: datetime) -> None:
+    from .formats import pain002
+
     group = pain002.GroupStatus(
         message_id=f"SBX-{now:%Y%m%d%H%M%S}-{header['message_id']}"[:35],
         created_at=now.replace(microsecond=0),
@@ -285,7 +356,7 @@ def _answer(header: dict, source: Path, out: BinaryIO, now: datetime) -> None:
         original_total=header["total"],
         group_status=_group_status(header["message_id"]),
     )
-    pain002.write(out, group, _statuses(source))
+    pain002.write(out, group, _buffered(answers))
 
 
 def status_report(message_id: str, out: BinaryIO, *, now: datetime | None = None) -> bool:
