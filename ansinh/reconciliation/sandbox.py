@@ -5,9 +5,11 @@ treasury's advances, so that the tests and the demo reconcile against "the money
 - money in: each advance (`payroll.Advance`) received in the range for a cycle the contract's
   batches pay, with the treasury's reference as end-to-end id and in the details;
 - money out: each transfer the sandbox bank credited in the range (its amount, its end-to-end id);
-- returns: a deterministic share of the credited transfers (`returns_per_mille`, chosen from the
-  seed and the end-to-end id, like the sandbox bank's other decisions) comes back two days after
-  the credit with reason AC04 (account closed), as a credit naming the original end-to-end id.
+- returns: a deterministic share of the credited transfers (`returns_per_mille`, drawn from the
+  seed and the transfer's content — account, amount, payee, attempt — like the sandbox bank's
+  other decisions, never from a database id, so a transfer comes back or not whatever ran before
+  it in the same database) comes back two days after the credit with reason AC04 (account
+  closed), as a credit naming the original end-to-end id.
 
 The same seed, contract and range give the same bytes (the creation time is the end of the
 range), so importing the statement again is harmless. Streamed: the transfers are read in chunks
@@ -25,7 +27,7 @@ from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from ansinh.disbursement.models import Instruction, ProviderBatch, SandboxTransfer
-from ansinh.disbursement.sandbox import DEFAULT_SEED
+from ansinh.disbursement.sandbox import DEFAULT_SEED, attempt
 from ansinh.payroll.models import Advance, ProviderContract
 
 from . import camt053
@@ -41,10 +43,15 @@ class Options:
     returns_per_mille: int = 5
 
 
-def _returned(options: Options, e2e: str) -> bool:
+def return_key(account_hash: str, amount: int, payee: str, end_to_end_id: str) -> str:
+    """What the draw of a return is taken from: the transfer's content and attempt (see the module)."""
+    return f"{account_hash}|{amount}|{payee}|{attempt(end_to_end_id)}"
+
+
+def _returned(options: Options, key: str) -> bool:
     if options.returns_per_mille <= 0:
         return False
-    bucket = int(hashlib.sha256(f"{options.seed}:return:{e2e}".encode()).hexdigest()[:8], 16) % 1000
+    bucket = int(hashlib.sha256(f"{options.seed}:return:{key}".encode()).hexdigest()[:8], 16) % 1000
     return bucket < options.returns_per_mille
 
 
@@ -74,15 +81,16 @@ def _aware() -> bool:
     return bool(getattr(settings, "USE_TZ", False))
 
 
-def _transfers(contract: ProviderContract, start: date, end: date) -> Iterator[tuple[str, int, date]]:
-    """(end-to-end id, amount, day credited) of the credited transfers in [start, end]."""
+def _transfers(contract: ProviderContract, start: date, end: date) -> Iterator[tuple[str, int, date, str]]:
+    """(end-to-end id, amount, day credited, key of the return draw) of the credited transfers in
+    [start, end]."""
     qs = _credited(contract).filter(credited_at__gte=_bounds(start), credited_at__lt=_bounds(end + timedelta(days=1)))
-    for e2e, amount, credited_at in (
+    for e2e, amount, credited_at, account_hash, payee in (
         qs.order_by("credited_at", "end_to_end_id")
-        .values_list("end_to_end_id", "amount", "credited_at")
+        .values_list("end_to_end_id", "amount", "credited_at", "account_hash", "creditor_name")
         .iterator(CHUNK)
     ):
-        yield e2e, amount, _day(credited_at)
+        yield e2e, amount, _day(credited_at), return_key(account_hash, amount, payee, e2e)
 
 
 def _entries(contract: ProviderContract, start: date, end: date, options: Options) -> Iterator[camt053.Entry]:
@@ -101,15 +109,15 @@ def _entries(contract: ProviderContract, start: date, end: date, options: Option
             end_to_end_id=reference[:35],
             remittance=f"Tam ung KBNN {reference}"[:140],
         )
-    for e2e, amount, day in _transfers(contract, start, end):
+    for e2e, amount, day, _key in _transfers(contract, start, end):
         yield camt053.Entry(
             line=None, credit=False, amount=amount, booking_date=day, reference=f"TRF-{e2e}"[:35], end_to_end_id=e2e
         )
     # returns booked in the range: transfers credited RETURN_AFTER_DAYS earlier
-    for e2e, amount, day in _transfers(
+    for e2e, amount, day, key in _transfers(
         contract, start - timedelta(days=RETURN_AFTER_DAYS), end - timedelta(days=RETURN_AFTER_DAYS)
     ):
-        if _returned(options, e2e):
+        if _returned(options, key):
             yield camt053.Entry(
                 line=None,
                 credit=True,
@@ -130,10 +138,10 @@ def _balance_before(contract: ProviderContract, day: date, options: Options) -> 
     if options.returns_per_mille > 0:
         returned = sum(
             amount
-            for _e2e, amount, _day_ in _transfers(
+            for _e2e, amount, _day_, key in _transfers(
                 contract, date(1900, 1, 1), day - timedelta(days=RETURN_AFTER_DAYS + 1)
             )
-            if _returned(options, _e2e)
+            if _returned(options, key)
         )
     return int(advances) - int(paid) + int(returned)
 

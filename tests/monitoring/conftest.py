@@ -22,6 +22,28 @@ from django.core.management import call_command
 M = date(2026, 11, 1)
 
 
+def transfer_of(ln, batch, state):
+    """The transfer of the payroll line `ln` in `batch`, in `state`, to the person's account."""
+    from ansinh.disbursement.models import Instruction
+
+    account = ln.beneficiary.receiving_accounts.get()
+    return Instruction.objects.create(
+        batch=batch,
+        line=ln,
+        end_to_end_id=f"ANS-{ln.pk}-1",
+        amount=ln.amount,
+        creditor_name=account.holder_name,
+        account=account,
+        institution_code="VBA",
+        institution_bin="970405",
+        account_last4=account.last4,
+        remittance="Tro cap",
+        state=state,
+        commune=ln.commune,
+        area_path=ln.area_path,
+    )
+
+
 def _person(name, commune, village=None, start=date(2026, 1, 1), end=None, tail="000001"):
     from ansinh.registry.models import Beneficiary
     from tests.factories import cccd_for
@@ -111,7 +133,7 @@ def month_world(tree, policy, officer_a):
             area_path=person.area_path,
         )
 
-    from ansinh.disbursement.models import Instruction, ProviderBatch, TransferException
+    from ansinh.disbursement.models import ProviderBatch, TransferException
     from ansinh.payroll import services as payroll
     from ansinh.payroll.models import ContractPurpose, FeeKind
 
@@ -142,22 +164,7 @@ def month_world(tree, policy, officer_a):
     )
 
     def instruction(ln, state):
-        account = ln.beneficiary.receiving_accounts.get()
-        return Instruction.objects.create(
-            batch=batch,
-            line=ln,
-            end_to_end_id=f"ANS-{ln.pk}-1",
-            amount=ln.amount,
-            creditor_name=account.holder_name,
-            account=account,
-            institution_code="VBA",
-            institution_bin="970405",
-            account_last4=account.last4,
-            remittance="Tro cap",
-            state=state,
-            commune=ln.commune,
-            area_path=ln.area_path,
-        )
+        return transfer_of(ln, batch, state)
 
     for person, amount, channel in ((b1, 500_000, "account"), (b2, 400_000, "cash"), (b6, 600_000, "account")):
         ln = line(person, amount, "account")

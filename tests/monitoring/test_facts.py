@@ -9,7 +9,7 @@ import pytest
 from ansinh.reports import facts, kpis
 from ansinh.reports.models import CommuneMonthFact, StaleFact
 
-from .conftest import M, _account, _person
+from .conftest import M, _account, _person, transfer_of
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_writes_mark_and_refresh_clears(tree, month_world):
 
 def _transfer(person, amount, state):
     """A line of the month's cycle for `person` and its transfer in `state`."""
-    from ansinh.disbursement.models import Instruction, ProviderBatch
+    from ansinh.disbursement.models import ProviderBatch
     from ansinh.payroll.models import PaymentCycle, PayrollLine
 
     cycle = PaymentCycle.objects.get(month=M)
@@ -58,22 +58,7 @@ def _transfer(person, amount, state):
         commune=person.commune,
         area_path=person.area_path,
     )
-    account = person.receiving_accounts.get()
-    return Instruction.objects.create(
-        batch=ProviderBatch.objects.get(cycle=cycle),
-        line=line,
-        end_to_end_id=f"ANS-{line.pk}-1",
-        amount=amount,
-        creditor_name=account.holder_name,
-        account=account,
-        institution_code="VBA",
-        institution_bin="970405",
-        account_last4=account.last4,
-        remittance="Tro cap",
-        state=state,
-        commune=line.commune,
-        area_path=line.area_path,
-    )
+    return transfer_of(line, ProviderBatch.objects.get(cycle=cycle), state)
 
 
 def _credit(instruction):

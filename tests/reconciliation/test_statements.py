@@ -242,3 +242,21 @@ def test_cli_import_and_reconcile(sent, contract, tmp_path):
     out = io.StringIO()
     call_command("reconcile", cycle=sent.pk, stdout=out)
     assert json.loads(out.getvalue())["cycle"] == sent.pk
+
+
+def test_the_sandbox_statement_draws_returns_from_the_content_never_from_ids():
+    """The 0.5 % returns of the sandbox statement depend on the transfer (account, amount, payee,
+    attempt), not on the line id inside its end-to-end id, so the demo and the tests get the same
+    returns whatever ran before them in the database."""
+    from ansinh.reconciliation import sandbox as statement_sandbox
+    from ansinh.reconciliation.sandbox import return_key
+
+    key = return_key("h" * 64, 540_000, "NGUYEN VAN A", "ANS-12-1")
+    assert key == return_key("h" * 64, 540_000, "NGUYEN VAN A", "ANS-987654-1")
+    assert key != return_key("h" * 64, 540_000, "NGUYEN VAN A", "ANS-12-2")  # a resend is drawn again
+    assert key != return_key("h" * 64, 540_001, "NGUYEN VAN A", "ANS-12-1")
+    options = statement_sandbox.Options(returns_per_mille=5)
+    drawn = [
+        statement_sandbox._returned(options, return_key(f"{n:064d}", 500_000, "X", "ANS-1-1")) for n in range(4000)
+    ]
+    assert 5 <= sum(drawn) <= 40  # about 5 per thousand
