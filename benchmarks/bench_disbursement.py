@@ -533,7 +533,7 @@ def _vacuum(*tables: str) -> None:
 E2E_STAGES = (
     # (module path, attribute, label, generator?)
     ("ansinh.disbursement.batches", "_groups", "build: lines read (effective channel)", True),
-    ("ansinh.disbursement.batches", "insert_rows", "build: instructions COPY", False),
+    ("ansinh.disbursement.batches", "_insert_instructions", "build: instructions COPY", False),
     ("ansinh.disbursement.sending", "write_file", "pain.001 written and recorded (write_file)", False),
     ("ansinh.disbursement.batches", "_check_holds", "  holds checked", False),
     ("ansinh.disbursement.formats.pain001", "write", "  pain001.write (XML, streamed)", False),

@@ -13,11 +13,24 @@ def normalize_name(value: str) -> str:
     return " ".join(word[:1].upper() + word[1:].lower() for word in value.split(" ")) if value else ""
 
 
+class _NonSpacingMarks(dict):
+    """A `str.translate` table that deletes the non-spacing marks (category Mn) and keeps every
+    other character, filled as characters are met (the translation runs in C; a character's
+    category is looked up once per process)."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.category(chr(code)) == "Mn" else code
+        self[code] = value
+        return value
+
+
+_DROP_MARKS = _NonSpacingMarks()
+
+
 def strip_accents(value: str) -> str:
     """Remove Vietnamese diacritics; đ/Đ become d/D (decomposition alone keeps the stroke)."""
     value = (value or "").replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", value)
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFD", value).translate(_DROP_MARKS)
 
 
 def search_key(value: str) -> str:

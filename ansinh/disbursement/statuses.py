@@ -16,11 +16,12 @@ classified in SQL against the instruction it names:
   another way (a switch to cash): an exception, never a second payment;
 - conflict: contradicts a final status ("rejected" after "credited").
 
-Applying is set-based: rows go in with COPY (chunks while the file is parsed, bounded memory),
-then a few `UPDATE … FROM` and `INSERT … SELECT` statements. A credited instruction's lines get
-their `Payout` rows (one per line, unique); rejected, mismatched and late-credited instructions
-become exceptions for the office; payees are told by SMS (`notices`, by a task enqueued when
-the import commits)."""
+Applying is set-based: rows go in with COPY while the file is parsed (bounded memory; on
+PostgreSQL into a temporary table, from which one `INSERT … SELECT` writes the job's rows already
+linked and classified), then a few `UPDATE … FROM` and `INSERT … SELECT` statements. A
+credited instruction's lines get their `Payout` rows (one per line, unique); rejected,
+mismatched and late-credited instructions become exceptions for the office; payees are told by
+SMS (`notices`, by a task enqueued when the import commits)."""
 
 from __future__ import annotations
 
@@ -309,7 +310,8 @@ def _row_values(job_id: int, number: int, tx) -> tuple:
 def _write_rows(job: StatusImport, statuses) -> int:
     """One row per status, in file order, written while the file is read (bounded memory);
     answers how many. PostgreSQL: plain tuples in one COPY (no model instance per row, which cost
-    more than the parsing); elsewhere bulk_create in chunks."""
+    more than the parsing) into a temporary table, which `_classify_and_book` turns into the
+    job's rows; elsewhere the job's rows by bulk_create in chunks."""
     count = 0
     if connection.vendor != "postgresql":
         chunk: list[StatusImportRow] = []
@@ -323,16 +325,50 @@ def _write_rows(job: StatusImport, statuses) -> int:
         if chunk:
             insert_rows(StatusImportRow, chunk)
         return count
-    from psycopg import sql
-
-    columns = [StatusImportRow._meta.get_field(name).column for name in _ROW_COLUMNS]  # type: ignore[union-attr]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(StatusImportRow._meta.db_table), sql.SQL(", ").join([sql.Identifier(str(c)) for c in columns])
-    )
-    with connection.wrap_database_errors, connection.cursor() as cur, cur.cursor.copy(statement) as copy:
-        for count, tx in enumerate(statuses, start=1):  # noqa: B007
-            copy.write_row(_row_values(job.pk, count, tx))
+    # PostgreSQL: into a temporary table (no index, no WAL); `_classify_and_book` writes the job's
+    # rows from it already linked and classified, each row once (COPY into the job's rows, then an
+    # UPDATE of every row, wrote each row and its five index entries twice)
+    with connection.wrap_database_errors, connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {_STAGE}")
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {_STAGE} (row_number integer NOT NULL, end_to_end_id varchar(35) NOT NULL, "
+            "bank_status varchar(4) NOT NULL, status varchar(10) NOT NULL, reason_code varchar(8) NOT NULL, "
+            "amount bigint) ON COMMIT DROP"
+        )
+        with cur.cursor.copy(f"COPY {_STAGE} ({', '.join(_ROW_COLUMNS[1:-1])}) FROM STDIN") as copy:
+            for count, tx in enumerate(statuses, start=1):  # noqa: B007
+                copy.write_row(_row_values(job.pk, count, tx)[1:-1])
+        cur.execute(f"ANALYZE {_STAGE}")
     return count
+
+
+_STAGE = "pg_temp.disb_status_stage"
+
+
+def _outcome_case(payouts: str) -> tuple[str, list]:
+    """The outcome of a row `r` that names instruction `i`, as it was before this job."""
+    return (
+        "CASE WHEN r.amount IS NOT NULL AND r.amount <> i.amount THEN %s "  # noqa: S608
+        "WHEN r.status = i.state THEN %s "
+        "WHEN r.status = %s AND i.state IN (%s, %s) THEN %s "
+        f"WHEN r.status = %s AND EXISTS (SELECT 1 FROM {payouts} AS p WHERE p.line_id = i.line_id) THEN %s "
+        "WHEN r.status <> '' AND i.state IN (%s, %s) THEN %s "
+        "ELSE %s END",
+        [
+            RowOutcome.MISMATCH,
+            RowOutcome.UNCHANGED,
+            I.CREDITED,
+            I.REJECTED,
+            I.CANCELLED,
+            RowOutcome.LATE_CREDIT,
+            I.CREDITED,
+            RowOutcome.LATE_CREDIT,
+            I.SENT,
+            I.ACCEPTED,
+            RowOutcome.APPLIED,
+            RowOutcome.CONFLICT,
+        ],
+    )
 
 
 def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[int, int]:
@@ -352,52 +388,37 @@ def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[in
         # statistics yet: estimated at one row each, the planner joined them by a nested loop that
         # scanned the whole batch for every row (85 s for 20,000 rows). Joined as sets, a hash
         # join, linear whatever the estimates.
-        postgres = connection.vendor == "postgresql"
-        if postgres:
+        case, case_params = _outcome_case(p)
+        if connection.vendor == "postgresql":
+            # the rows from the staging table, each with the batch's instruction it names and its
+            # outcome; a row that repeats an earlier row's end-to-end id changes nothing (a window
+            # over the end-to-end ids: one sort, not a correlated sub-query per row)
             cur.execute("SET LOCAL enable_nestloop = off")
-        cur.execute(
-            f"UPDATE {r} AS r SET instruction_id = i.id, outcome = CASE "  # noqa: S608
-            "WHEN r.amount IS NOT NULL AND r.amount <> i.amount THEN %s "
-            "WHEN r.status = i.state THEN %s "
-            "WHEN r.status = %s AND i.state IN (%s, %s) THEN %s "
-            f"WHEN r.status = %s AND EXISTS (SELECT 1 FROM {p} AS p WHERE p.line_id = i.line_id) THEN %s "
-            "WHEN r.status <> '' AND i.state IN (%s, %s) THEN %s "
-            "ELSE %s END "
-            f"FROM {i} AS i WHERE r.job_id = %s AND i.end_to_end_id = r.end_to_end_id AND i.batch_id = %s",
-            [
-                RowOutcome.MISMATCH,
-                RowOutcome.UNCHANGED,
-                I.CREDITED,
-                I.REJECTED,
-                I.CANCELLED,
-                RowOutcome.LATE_CREDIT,
-                I.CREDITED,
-                RowOutcome.LATE_CREDIT,
-                I.SENT,
-                I.ACCEPTED,
-                RowOutcome.APPLIED,
-                RowOutcome.CONFLICT,
-                job.pk,
-                batch.pk,
-            ],
-        )
-        if postgres:
+            cur.execute(
+                f"INSERT INTO {r} (job_id, row_number, end_to_end_id, bank_status, status, reason_code, amount, "  # noqa: S608
+                "instruction_id, outcome) "
+                "SELECT %s, r.row_number, r.end_to_end_id, r.bank_status, r.status, r.reason_code, r.amount, i.id, "
+                "CASE WHEN i.id IS NULL THEN %s "
+                "WHEN row_number() OVER (PARTITION BY r.end_to_end_id ORDER BY r.row_number) > 1 THEN %s "
+                f"ELSE {case} END "
+                f"FROM {_STAGE} AS r LEFT JOIN {i} AS i ON i.end_to_end_id = r.end_to_end_id AND i.batch_id = %s",
+                [job.pk, RowOutcome.UNKNOWN, RowOutcome.UNCHANGED, *case_params, batch.pk],
+            )
             cur.execute("RESET enable_nestloop")
-        # then a row that repeats an earlier row's end-to-end id changes nothing. One sort of the
-        # job's rows (a window), not a correlated EXISTS: the job's rows are not in the table's
-        # statistics yet, and with an estimate of one row the planner ran that sub-query as a scan
-        # of the whole job per row (quadratic: 15 s for 5,000 rows, hours for a million)
-        cur.execute(
-            f"UPDATE {r} AS r SET outcome = %s FROM (SELECT id FROM (SELECT id, row_number() OVER ("  # noqa: S608
-            f"PARTITION BY end_to_end_id ORDER BY row_number) AS k FROM {r} "
-            "WHERE job_id = %s AND instruction_id IS NOT NULL) t WHERE t.k > 1) AS d WHERE r.id = d.id",
-            [RowOutcome.UNCHANGED, job.pk],
-        )
-        cur.execute(
-            f"UPDATE {i} AS i SET state = r.status, bank_status = r.bank_status, reason_code = r.reason_code, "  # noqa: S608
-            f"status_at = %s FROM {r} AS r WHERE r.job_id = %s AND r.outcome = %s AND r.instruction_id = i.id",
-            [now, job.pk, RowOutcome.APPLIED],
-        )
+            cur.execute(f"DROP TABLE {_STAGE}")
+        else:
+            cur.execute(
+                f"UPDATE {r} AS r SET instruction_id = i.id, outcome = {case} "  # noqa: S608
+                f"FROM {i} AS i WHERE r.job_id = %s AND i.end_to_end_id = r.end_to_end_id AND i.batch_id = %s",
+                [*case_params, job.pk, batch.pk],
+            )
+            # then a row that repeats an earlier row's end-to-end id changes nothing
+            cur.execute(
+                f"UPDATE {r} AS r SET outcome = %s FROM (SELECT id FROM (SELECT id, row_number() OVER ("  # noqa: S608
+                f"PARTITION BY end_to_end_id ORDER BY row_number) AS k FROM {r} "
+                "WHERE job_id = %s AND instruction_id IS NOT NULL) t WHERE t.k > 1) AS d WHERE r.id = d.id",
+                [RowOutcome.UNCHANGED, job.pk],
+            )
         # counts and the reason codes only: a million ids fetched into lists took hundreds of MB
         cur.execute(
             f"SELECT r.status, r.reason_code, COUNT(*) FROM {r} AS r "  # noqa: S608
@@ -412,6 +433,25 @@ def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[in
             else:
                 rejected += int(n)
                 codes.append(code or "")
+        from .formats import pain002
+
+        # the status, and for a rejection the reason in words (a CASE over the job's reason
+        # codes), in one UPDATE: each instruction is written once (an UPDATE per reason code
+        # after this one read the job's rows again and wrote the rejected instructions twice)
+        reason_sql = "i.reason"
+        reason_params: list[str] = []
+        if codes:
+            whens = " ".join(["WHEN %s THEN %s"] * len(codes))
+            reason_sql = f"CASE WHEN r.status = %s THEN CASE r.reason_code {whens} ELSE i.reason END ELSE i.reason END"
+            reason_params = [I.REJECTED]
+            for code in codes:
+                reason_params += [code, pain002.reason_text(code)[:255] if code else _("Rejected by the bank")]
+        cur.execute(
+            f"UPDATE {i} AS i SET state = r.status, bank_status = r.bank_status, reason_code = r.reason_code, "  # noqa: S608
+            f"reason = {reason_sql}, status_at = %s FROM {r} AS r "
+            "WHERE r.job_id = %s AND r.outcome = %s AND r.instruction_id = i.id",
+            [*reason_params, now, job.pk, RowOutcome.APPLIED],
+        )
         # the one settled payment of each line the credited transfers paid; a line paid already is
         # skipped by its unique key (ON CONFLICT), not by a NOT EXISTS sub-query: on a payout
         # table whose statistics say "empty" (the first month) the planner scanned the whole
@@ -421,31 +461,17 @@ def _classify_and_book(job: StatusImport, batch: ProviderBatch, now) -> tuple[in
             f"INSERT INTO {p} (line_id, channel, instruction_id, amount, paid_at, area_path, "  # noqa: S608
             "month, beneficiary_id, commune_id, line_type) "
             "SELECT l.id, 'account', i.id, l.amount, %s, l.area_path, "
-            f"(SELECT c.month FROM {cycles} AS c WHERE c.id = l.cycle_id), l.beneficiary_id, l.commune_id, l.line_type "
+            "c.month, l.beneficiary_id, l.commune_id, l.line_type "
             f"FROM {r} AS r JOIN {i} AS i ON i.id = r.instruction_id "
             f"JOIN {lines} AS first ON first.id = i.line_id "
             f"JOIN {lines} AS l ON l.cycle_id = first.cycle_id AND l.beneficiary_id = first.beneficiary_id "
             "AND ((first.line_type = 'funeral' AND l.id = first.id) "
             "OR (first.line_type <> 'funeral' AND l.line_type <> 'funeral')) "
+            f"JOIN {cycles} AS c ON c.id = first.cycle_id "
             "WHERE r.job_id = %s AND r.outcome = %s AND r.status = %s "
             "ON CONFLICT (line_id) DO NOTHING",
             [now, job.pk, RowOutcome.APPLIED, I.CREDITED],
         )
-        from .formats import pain002
-
-        # the reason in words, one UPDATE per reason code
-        for code in codes:
-            cur.execute(
-                f"UPDATE {i} AS i SET reason = %s FROM {r} AS r WHERE r.job_id = %s AND r.outcome = %s "  # noqa: S608
-                "AND r.status = %s AND r.reason_code = %s AND r.instruction_id = i.id",
-                [
-                    pain002.reason_text(code)[:255] if code else _("Rejected by the bank"),
-                    job.pk,
-                    RowOutcome.APPLIED,
-                    I.REJECTED,
-                    code,
-                ],
-            )
     return credited, rejected
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -144,6 +145,27 @@ def test_pain001_golden_and_valid():
     assert "<Nm>Tran Van Mot</Nm>" in text and "<Id>1000200030002</Id>" in text
     assert "<Ustrd>Ho tro - thang 03/2026 no cu</Ustrd>" in text
     pain001.validate(content)
+
+
+def test_pain001_transfers_from_the_template_are_what_lxml_writes(monkeypatch):
+    """Transfers whose values need no escaping are written from a template; the file is the same
+    byte for byte as when lxml builds and writes every transfer (also where the two alternate:
+    a value lxml escapes, no remittance, chunks of the template's writes)."""
+    transfers = [
+        *TRANSFERS,
+        pain001.Transfer("A&B<1>", 5, "Ngô Thị Năm", "12'34", "970405", "Trợ cấp"),
+        pain001.Transfer("E2E-6", 6, "  Đặng   Văn  Sáu ", "ACC/6(x)", "970405", ""),
+        pain001.Transfer("E2E-7", 7, "O'Brien, Anne-Marie", "7+7?:.,", "970436", "x" * 200),
+        pain001.Transfer("E2E-8", 10**15, "Trần Văn Tám", "8888", "971005", "Allowance for 05/2026, Tran Van Tam"),
+        pain001.Transfer("E2E-9", 9, "Lý Chín", "DE89 3704 0044 0532 0130 00", "970405", "a\tb\r\nc  d"),
+        pain001.Transfer("E2E&10", 10, "Mười", "10<10", "970405", "Tháng 05/2026"),
+    ]
+    monkeypatch.setattr(pain001, "_RAW_CHUNK", 2)
+    fast = pain001_bytes(transfers=transfers)
+    monkeypatch.setattr(pain001, "_VERBATIM", re.compile(r"(?!)"))  # never verbatim: lxml writes all
+    assert fast == pain001_bytes(transfers=transfers)
+    assert schema_valid(fast, "pain.001.001.09")
+    assert [t.end_to_end_id for t in pain001.iter_transfers(fast)][3:6] == ["A&B<1>", "E2E-6", "E2E-7"]
 
 
 def test_pain001_reads_back():

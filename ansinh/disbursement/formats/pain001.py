@@ -77,10 +77,17 @@ _PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "`": "'", "–": "-", "—
 _NOT_LATIN = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]+")
 
 
+# text already in that set, single-spaced, without a space at either end: plain_text leaves it
+# as it is (the names and remittances of instructions, which were made plain when built)
+_PLAIN = re.compile(r"[A-Za-z0-9/\-?:().,'+]+(?: [A-Za-z0-9/\-?:().,'+]+)*")
+
+
 def plain_text(text: str, limit: int) -> str:
     """`text` in the SWIFT/ISO Latin character set (A-Z a-z 0-9 space / - ? : ( ) . , ' +):
     Vietnamese diacritics stripped (đ→d, Đ→D), any other character a space, spaces collapsed,
     cut to `limit` characters. 'Nguyễn Thị Đào' -> 'Nguyen Thi Dao'."""
+    if text and len(text) <= limit and _PLAIN.fullmatch(text):
+        return text
     value = strip_accents(unicodedata.normalize("NFKC", text or "")).translate(_PUNCTUATION)
     value = " ".join(_NOT_LATIN.sub(" ", value).split())
     return value[:limit].rstrip()
@@ -154,6 +161,35 @@ def _transfer(t: Transfer, what: str) -> etree._Element:
     return element
 
 
+# Values written as they are, without escaping (the SWIFT Latin set: no &, <, > or control
+# character), and the transfers written from a template rather than built as elements: the
+# template is what `_xml.Writer.record` writes for `_transfer`, serialised once by lxml with
+# markers in place of the values (tests/disbursement/test_formats.py compares both ways)
+_VERBATIM = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]+")
+_MARKERS = ("QQE2EQQ", "987654321987", "999999", "QQNAMEQQ", "QQACCOUNTQQ", "QQREMITTANCEQQ")
+_RAW_CHUNK = 1000
+
+
+@functools.cache
+def _transfer_template(depth: int) -> str:
+    e2e, amount, bank_bin, name, number, remittance = _MARKERS
+    element = _transfer(Transfer(e2e, int(amount), name, number, bank_bin, remittance), "")
+    etree.indent(element, space="  ", level=depth)
+    text = "\n" + "  " * depth + etree.tostring(element, encoding="unicode")
+    for i, marker in enumerate(_MARKERS):
+        assert text.count(marker) == 1  # noqa: S101 - each value has its one place
+        text = text.replace(marker, "{%d}" % i)  # noqa: UP031 - building a format string
+    return text
+
+
+def _write_raw(w: _xml.Writer, out: IO[bytes], pending: list[str]) -> None:
+    """Write the transfers rendered from the template, after what lxml has buffered so far."""
+    if pending:
+        w.xf.flush()
+        out.write("".join(pending).encode())
+        pending.clear()
+
+
 def write(out: IO[bytes], header: Header, transfers: Iterable[Transfer], *, count: int, total: int) -> None:
     """Write the transfer order into `out` (UTF-8, streamed). NbOfTxs and CtrlSum are `count` and
     `total`; ValueError after writing when the transfers do not add up to them (the caller
@@ -188,10 +224,26 @@ def write(out: IO[bytes], header: Header, transfers: Iterable[Transfer], *, coun
             _agent(w, "DbtrAgt", debtor_bin)
             w.leaf("ChrgBr", "SLEV")
             what = pgettext("transfer file", "end-to-end id")
+            template = _transfer_template(w.depth)
+            pending: list[str] = []
             for t in transfers:
-                w.record(_transfer(t, what))
+                # the same checks, in the same order, as `_transfer`
+                e2e = _identifier(t.end_to_end_id, what)
+                amount = _amount(t.amount)
+                bank_bin = _bank_bin(t.creditor_bin)
+                name = _name(t.creditor_name)
+                number = _account(t.creditor_account)
+                remittance = plain_text(t.remittance, REMITTANCE_LIMIT)
+                if remittance and _VERBATIM.fullmatch(e2e) and _VERBATIM.fullmatch(number):
+                    pending.append(template.format(e2e, amount, bank_bin, name, number, remittance))
+                    if len(pending) >= _RAW_CHUNK:
+                        _write_raw(w, out, pending)
+                else:  # a value to escape, or no remittance: lxml writes this one
+                    _write_raw(w, out, pending)
+                    w.record(_transfer(t, what))
                 written += 1
                 written_total += t.amount
+            _write_raw(w, out, pending)
     if (written, written_total) != (count, total):
         raise ValueError(
             _(
