@@ -175,6 +175,9 @@ class Instruction(models.Model):
                 condition=models.Q(state__in=["sent", "accepted"]),
                 name="disb_instruction_in_flight",
             ),
+            # credited transfers by the time they were credited: a bank statement's days
+            # (reconciliation's transfers missing from the statement)
+            models.Index(fields=["status_at"], condition=models.Q(state="credited"), name="disb_instruction_credited"),
         ]
 
     def __str__(self) -> str:

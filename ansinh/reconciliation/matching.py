@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Choices, Exists, OuterRef, Q, QuerySet
+from django.db.models import Choices, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -197,38 +197,72 @@ def match_job(job: StatementImport, table: str) -> None:
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off")
         cursor.execute(sql, [p.value if isinstance(p, Choices) else p for p in params])
         cursor.execute(f"DROP TABLE {table}")
+        if postgres:
+            # the planner learns of the new rows now, not when autovacuum comes: the count of the
+            # transfers missing from the statement (next, and in the checks) then hashes the
+            # entries instead of probing them one transfer at a time
+            cursor.execute(f"ANALYZE {_t(StatementEntry)}")
 
 
 def credited_between(first: date, last: date) -> Q:
     """Transfers credited on the days `first` to `last` (the current time zone's days, those of
-    TruncDate), as a range of `status_at` that the partial index of credited transfers
-    (disb_instruction_credited) serves."""
+    `missing_from_statement`'s TruncDate), as a range of `status_at` that the partial index of
+    credited transfers (disb_instruction_credited) serves."""
     zone = timezone.get_current_timezone()
     start = datetime.combine(first, time.min, tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
     return Q(state=InstructionState.CREDITED, status_at__gte=start, status_at__lt=end)
 
 
-def missing_from_statement(
-    transfers: QuerySet[Instruction], *, first: date | None = None, last: date | None = None
-) -> QuerySet[Instruction]:
-    """The credited transfers among `transfers` that no applied statement shows, although an
-    applied statement of their provider covers the day they were credited; with `first` and
-    `last`, only those credited on these days (read through the index of credited transfers by
-    day, not among every credited transfer of the provider)."""
-    shown = StatementEntry.objects.filter(
+def _shown() -> QuerySet[StatementEntry]:
+    return StatementEntry.objects.filter(
         instruction_id=OuterRef("pk"), kind=EntryKind.TRANSFER, job__state=StatementState.APPLIED
     )
-    covered = StatementImport.objects.filter(
-        state=StatementState.APPLIED,
-        provider_id=OuterRef("batch__provider_id"),
-        from_date__lte=OuterRef("credited_on"),
-        to_date__gte=OuterRef("credited_on"),
+
+
+def _covered() -> Q:
+    """Transfers credited on a day an applied statement of their provider covers: the applied
+    statements' periods, joined where they touch, as ranges of `status_at` per provider (a few
+    rows read here; the planner then estimates the transfers by the index of credited transfers
+    by day, and hashes the statements' entries instead of probing them one transfer at a time)."""
+    spans: dict[int, list[list[date]]] = {}
+    for provider, first, last in (
+        StatementImport.objects.filter(state=StatementState.APPLIED, from_date__isnull=False, to_date__isnull=False)
+        .filter(from_date__lte=F("to_date"))
+        .order_by("provider_id", "from_date")
+        .values_list("provider_id", "from_date", "to_date")
+    ):
+        assert first is not None and last is not None  # filtered above
+        joined = spans.setdefault(provider, [])
+        if joined and first <= joined[-1][1] + timedelta(days=1):
+            joined[-1][1] = max(joined[-1][1], last)
+        else:
+            joined.append([first, last])
+    covered = Q(pk__in=[])
+    for provider, periods in spans.items():
+        for first, last in periods:
+            covered |= Q(batch__provider_id=provider) & credited_between(first, last)
+    return covered
+
+
+def missing_from_statement(transfers: QuerySet[Instruction]) -> QuerySet[Instruction]:
+    """The credited transfers among `transfers` that no applied statement shows, although an
+    applied statement of their provider covers the day they were credited."""
+    return (
+        transfers.filter(state=InstructionState.CREDITED, status_at__isnull=False)
+        .filter(_covered())
+        .annotate(credited_on=TruncDate("status_at"))
+        .exclude(Exists(_shown()))
     )
-    credited = transfers.filter(state=InstructionState.CREDITED, status_at__isnull=False)
-    if first is not None and last is not None:
-        credited = credited.filter(credited_between(first, last))
-    qs = credited.annotate(credited_on=TruncDate("status_at")).filter(Exists(covered)).exclude(Exists(shown))
-    if first is not None and last is not None:
-        qs = qs.filter(credited_on__gte=first, credited_on__lte=last)
-    return qs
+
+
+def missing_from_job(job: StatementImport) -> int:
+    """How many of the provider's transfers credited on the days `job` (applied) covers no
+    applied statement shows: `missing_from_statement` for the days of the job, which covers them
+    itself. The provider's batches are named (a list of ids) so that the planner estimates the
+    transfers right and hashes the entries."""
+    batches = list(ProviderBatch.objects.filter(provider_id=job.provider_id).values_list("pk", flat=True))
+    transfers = Instruction.objects.filter(batch_id__in=batches)
+    if not (job.from_date and job.to_date):
+        return missing_from_statement(transfers).count()
+    return transfers.filter(credited_between(job.from_date, job.to_date)).exclude(Exists(_shown())).count()

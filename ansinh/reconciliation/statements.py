@@ -8,7 +8,8 @@ of the provider's contracts (`ProviderContract.provider_account_number`), and th
 reconciliation.manage in that contract's paying unit's area; otherwise the file is refused (the
 refusal is recorded as a job too, never blocking a later right import of the same content).
 
-The file is read as a stream and validated against the official schema on the way; the entries
+The file is read as a stream and validated against the official schema on the way (a large
+file, when a CPU is free, in a subprocess meanwhile: `camt053.Statement.validate_apart`); the entries
 are staged in a temporary table as they are read (`matching.stage`: COPY on PostgreSQL), then
 `matching.match_job` writes them into the job's rows, classified, in one INSERT … SELECT. All of
 it happens in one transaction: a file that turns out invalid half-way writes no entry (the
@@ -22,7 +23,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -210,6 +211,8 @@ def import_statement(
             if done is None:
                 raise
             return done
+        finally:
+            reader.close()  # a subprocess still validating the file (an error before its answer) is stopped
 
 
 def _reader(source: str, path: Path):
@@ -290,15 +293,10 @@ def summarize(job: StatementImport) -> dict:
         .order_by("row_number")
         .values_list("row_number", "amount", "end_to_end_id", "reference")[:LISTED]
     )
-    from ansinh.disbursement.models import Instruction
-
-    missing: Any = matching.missing_from_statement(
-        Instruction.objects.filter(batch__provider_id=job.provider_id), first=job.from_date, last=job.to_date
-    )
     return {
         "per_kind": counts,
         "unknown": [{"row": r, "amount": a, "end_to_end_id": e, "reference": ref} for r, a, e, ref in unknown],
-        "missing": missing.count(),
+        "missing": matching.missing_from_job(job),
     }
 
 
@@ -322,11 +320,23 @@ def _apply(actor, provider, contract: ProviderContract, source, name, sha, reade
             area_path=contract.area_path,
             created_by_id=_actor_id(actor),
         )
-        staged = _Staged(_records(reader))
-        table = matching.stage(job, staged)
+        # a large camt.053 is validated against the schema in another process while it is read
+        # and staged here without it; `check` (before anything is trusted) waits for the answer,
+        # and raises the file's first error as a reading with the schema would
+        apart = getattr(reader, "validate_apart", None)
+        check = reader.check if apart is not None and apart() else None
+        staged = _Staged(reader.unchecked_records() if check is not None else _records(reader))
+        try:
+            table = matching.stage(job, staged)
+        except Exception:
+            if check is not None:
+                check()  # an invalid file: its error, not what reading it without the schema met
+            raise
         count, credits, debits = staged.count, staged.credits, staged.debits
         opening, closing = header.opening_balance, header.closing_balance
         if opening is not None and closing is not None and opening + credits - debits != closing:
+            if check is not None:
+                check()
             raise FormatError(
                 _(
                     "the closing balance %(closing)s đồng is not the opening balance %(opening)s plus the credits "
@@ -342,6 +352,8 @@ def _apply(actor, provider, contract: ProviderContract, source, name, sha, reade
         matching.match_job(job, table)
         job.entries_count, job.credits_total, job.debits_total = count, credits, debits
         job.summary = summarize(job)
+        if check is not None:
+            check()
         job.save(update_fields=["entries_count", "credits_total", "debits_total", "summary"])
         per_outcome: dict[str, int] = {}
         for outcomes in job.summary["per_kind"].values():

@@ -20,8 +20,11 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Generator, Iterator, Sequence
+from pathlib import Path
 from typing import IO, Any, BinaryIO, Union, cast
 
 from django.utils.translation import gettext as _
@@ -65,11 +68,13 @@ def _opened(source: Source) -> Iterator[tuple[BinaryIO, int]]:
             yield cast(BinaryIO, copy), 0
 
 
-def _parser(schema_name: str, *, events: tuple[str, ...], tags: Sequence[str] | None = None) -> etree.XMLPullParser:
+def _parser(
+    schema_name: str | None, *, events: tuple[str, ...], tags: Sequence[str] | None = None
+) -> etree.XMLPullParser:
     return etree.XMLPullParser(
         events=events,
         tag=tags,
-        schema=schema(schema_name),
+        schema=schema(schema_name) if schema_name else None,
         # lxml's default resolves internal entities only (never a file or URL); False would be
         # stricter but, with a schema, makes lxml 6 accept a truncated document without error
         no_network=True,
@@ -115,12 +120,18 @@ def _screen(data: bytes, *, first: bool) -> str:
 
 
 def stream(
-    source: Source, schema_name: str, fail: Fail, *, tags: Sequence[str], records: frozenset[str] = frozenset()
+    source: Source,
+    schema_name: str | None,
+    fail: Fail,
+    *,
+    tags: Sequence[str],
+    records: frozenset[str] = frozenset(),
 ) -> Generator[etree._Element, None, None]:
     """The elements of `source` with one of the (qualified) `tags`, as they end, validated
     against `schema_name` on the way: raises `fail(line, detail)` at the first error (not
     well-formed, not valid, another message). The elements whose tag is in `records` are cleared,
-    with the siblings before them, after the consumer has seen them."""
+    with the siblings before them, after the consumer has seen them. Without `schema_name` the
+    file is only parsed (`Validator` checks it against the schema in another process)."""
     with _opened(source) as (f, start):
         parser = _parser(schema_name, events=("end",), tags=tags)
         offset = 0  # bytes fed before the current chunk
@@ -139,7 +150,7 @@ def stream(
                 if not _schema_errors(parser):
                     raise fail(exc.lineno or None, _("the XML is not well-formed")) from None
             if _schema_errors(parser):
-                raise _located(f, start, offset, offset + len(data), parser, schema_name, fail)
+                raise _located(f, start, offset, offset + len(data), parser, schema_name or "", fail)
             for _event, element in parser.read_events():
                 yield element
                 if element.tag in records:
@@ -151,10 +162,66 @@ def stream(
             parser.close()
         except etree.XMLSyntaxError as exc:
             if _schema_errors(parser):
-                raise _located(f, start, max(0, offset - CHUNK), offset, parser, schema_name, fail) from None
+                raise _located(f, start, max(0, offset - CHUNK), offset, parser, schema_name or "", fail) from None
             raise fail(exc.lineno or None, _("the XML is not well-formed")) from None
         for _event, element in parser.read_events():
             yield element
+
+
+class Validator:
+    """The whole file at `path` validated against `schema_name` in a subprocess
+    (`python -m ansinh.disbursement.formats.validate`: the same `stream` as here, on another
+    CPU), while this process reads it without the schema. `valid()` waits for the answer: True
+    when the file is valid; False when it is not (or the subprocess could not say), and the
+    caller reads the file again with the schema for the error, its line and its words exactly as
+    a reading with the schema gives them."""
+
+    def __init__(self, path: str | os.PathLike, schema_name: str, tags: Sequence[str], records: Sequence[str]) -> None:
+        root = str(Path(__file__).resolve().parents[3])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self._process: subprocess.Popen | None = subprocess.Popen(  # noqa: S603 - our own module, our own file
+            [
+                sys.executable,
+                "-m",
+                "ansinh.disbursement.formats.validate",
+                schema_name,
+                os.fspath(path),
+                ",".join(tags),
+                ",".join(records),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+
+    def valid(self) -> bool:
+        if self._process is None:
+            return False
+        code = self._process.wait()
+        self._process = None
+        return code == 0
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+
+def validate_file(path: str | os.PathLike, schema_name: str, tags: Sequence[str], records: Sequence[str]) -> bool:
+    """Whether the file at `path` is valid against `schema_name` (read as `stream` reads it, the
+    elements named `records` released once read); what the `Validator`'s subprocess runs."""
+
+    def fail(line: int | None, detail: str) -> FormatError:
+        return FormatError(detail, line=line)
+
+    try:
+        for _element in stream(path, schema_name, fail, tags=tags, records=frozenset(records)):
+            pass
+    except FormatError:
+        return False
+    return True
 
 
 _ELEMENT = re.compile(r"Element '(?:\{([^}]*)\})?([^']+)'")
