@@ -213,13 +213,22 @@ class Payout(models.Model):
     area_path = models.CharField(max_length=255, editable=False, db_index=True)
     # Copied from the line when the payout is written (`complete`), for the statutory reports and
     # the dashboard, which count payouts by month, commune and person over millions of rows: read
-    # from the payouts alone, not joined to the (wide) payroll lines and their cycles.
+    # from the payouts alone, not joined to the (wide) payroll lines and their cycles. The person
+    # and the commune are copies of the line's own keys, which the database checks on the line
+    # (an approved line cannot change: payroll 0005's trigger); checked again on each payout they
+    # cost two deferred look-ups and row locks per payout at commit (a million a month), so the
+    # copies carry no constraint of their own (db_constraint=False); Django still applies PROTECT.
     month = models.DateField(_("month"), editable=False)  # the month the allowance is for (the cycle's)
     beneficiary = models.ForeignKey(
-        "registry.Beneficiary", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+        "registry.Beneficiary",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        db_constraint=False,
     )
     commune = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+        "areas.Area", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False, db_constraint=False
     )
     line_type = models.CharField(max_length=10, editable=False)
 
@@ -349,14 +358,29 @@ class RowOutcome(models.TextChoices):
 
 
 class StatusImportRow(models.Model):
-    job = models.ForeignKey(StatusImport, on_delete=models.CASCADE, related_name="rows")
+    """One status of an imported pain.002, as the bank said it, linked to the transfer it names.
+
+    `job` and `instruction` have no foreign-key constraint in the database (db_constraint=False):
+    on PostgreSQL the rows are written only by `statuses._classify_and_book`'s INSERT … SELECT,
+    in the transaction that creates the job, with the instruction found by a join to the batch's
+    transfers, so both exist by construction (the SQLite path writes the job's rows in the same
+    transaction, then links them by a join too); the deferred check of the two keys, a look-up and
+    a row lock per status at commit, was a third of a million statuses' commit. Neither is ever
+    deleted under its rows: Django still applies on_delete (CASCADE for a job, PROTECT for a
+    transfer). The job's own index would repeat the unique (job, row number)'s leading column."""
+
+    job = models.ForeignKey(
+        StatusImport, on_delete=models.CASCADE, related_name="rows", db_index=False, db_constraint=False
+    )
     row_number = models.PositiveIntegerField()
     end_to_end_id = models.CharField(max_length=35)
     bank_status = models.CharField(max_length=4)
     status = models.CharField(max_length=10, blank=True)  # the InstructionState it maps to
     reason_code = models.CharField(max_length=8, blank=True)
     amount = models.BigIntegerField(null=True, blank=True)
-    instruction = models.ForeignKey(Instruction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    instruction = models.ForeignKey(
+        Instruction, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     outcome = models.CharField(max_length=12, choices=RowOutcome.choices)
 
     class Meta:
