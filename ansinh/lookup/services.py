@@ -242,8 +242,15 @@ def _log(kind: str, cccd_h: str, client_h: str, outcome: str, now: dt.datetime, 
     beneficiary_id = getattr(beneficiary, "pk", beneficiary)
     with _cursor() as cur:
         cur.execute(_log_sql(), [_timestamp(now), str(kind), cccd_h, client_h, str(outcome), beneficiary_id])
-    if secrets.randbelow(200) == 0:  # now and then, the windows that are over
+    if _purge_due():  # now and then, the windows that are over
         purge_expired(now=now)
+
+
+PURGE_ONE_IN = 200  # a lookup sweeps the finished windows and old codes once in this many, drawn
+
+
+def _purge_due() -> bool:
+    return secrets.randbelow(PURGE_ONE_IN) == 0
 
 
 def _shown(beneficiary: Beneficiary, today: dt.date) -> Answer:
