@@ -328,30 +328,31 @@ def _apply(actor, provider, contract: ProviderContract, source, name, sha, reade
         staged = _Staged(reader.unchecked_records() if check is not None else _records(reader))
         try:
             table = matching.stage(job, staged)
+            count, credits, debits = staged.count, staged.credits, staged.debits
+            opening, closing = header.opening_balance, header.closing_balance
+            if opening is not None and closing is not None and opening + credits - debits != closing:
+                raise FormatError(
+                    _(
+                        "the closing balance %(closing)s đồng is not the opening balance %(opening)s plus the "
+                        "credits %(credits)s less the debits %(debits)s"
+                    )
+                    % {
+                        "closing": header.closing_balance,
+                        "opening": header.opening_balance,
+                        "credits": credits,
+                        "debits": debits,
+                    }
+                )
+            matching.match_job(job, table)
+            job.entries_count, job.credits_total, job.debits_total = count, credits, debits
+            job.summary = summarize(job)
         except Exception:
             if check is not None:
-                check()  # an invalid file: its error, not what reading it without the schema met
-            raise
-        count, credits, debits = staged.count, staged.credits, staged.debits
-        opening, closing = header.opening_balance, header.closing_balance
-        if opening is not None and closing is not None and opening + credits - debits != closing:
-            if check is not None:
+                # whatever failed on entries read without the schema (the balance, a value the
+                # database refuses): an invalid file gives its own error, as a reading with the
+                # schema would
                 check()
-            raise FormatError(
-                _(
-                    "the closing balance %(closing)s đồng is not the opening balance %(opening)s plus the credits "
-                    "%(credits)s less the debits %(debits)s"
-                )
-                % {
-                    "closing": header.closing_balance,
-                    "opening": header.opening_balance,
-                    "credits": credits,
-                    "debits": debits,
-                }
-            )
-        matching.match_job(job, table)
-        job.entries_count, job.credits_total, job.debits_total = count, credits, debits
-        job.summary = summarize(job)
+            raise
         if check is not None:
             check()
         job.save(update_fields=["entries_count", "credits_total", "debits_total", "summary"])
