@@ -44,6 +44,7 @@ from ansinh.payroll.models import CycleState
 from ansinh.payroll.services import transition
 
 from .batches import BatchForbidden, BatchRefused, may_operate, require_operate
+from .formats.pain002 import STATUS_MAP
 from .models import (
     BATCH_TRANSITIONS,
     BatchState,
@@ -202,7 +203,7 @@ def import_status(
                     message_id=group.message_id,
                     original=group.original_message_id,
                 )
-            statuses = report.transactions()
+            statuses = report.records()
             group_status = group.group_status or ""
             message = group.message_id
         else:
@@ -218,7 +219,8 @@ def import_status(
                     "; ".join(str(e) for e in errors[:20])
                     + (_(" (and %(n)s more)") % {"n": len(errors) - 20} if len(errors) > 20 else "")
                 )
-            target, statuses, group_status, message = batch, iter(rows), "", ""
+            statuses = ((tx.end_to_end_id, tx.status, tx.reason_code, tx.amount, tx.additional) for tx in rows)
+            target, group_status, message = batch, "", ""
         return _apply(actor, target, source, name, sha, statuses, group_status, message)
 
 
@@ -292,17 +294,17 @@ def _enqueue_notices(job_id: int) -> None:
 _ROW_COLUMNS = ("job", "row_number", "end_to_end_id", "bank_status", "status", "reason_code", "amount", "outcome")
 
 
-def _row_values(job_id: int, number: int, tx) -> tuple:
-    from .formats import pain002
-
+def _row_values(job_id: int, number: int, record) -> tuple:
+    """A job row's values from a status as a tuple of `pain002.TxStatus`'s fields."""
+    end_to_end_id, status, reason_code, amount = record[:4]
     return (
         job_id,
         number,
-        tx.end_to_end_id[:35],
-        tx.status[:4],
-        pain002.STATUS_MAP.get(tx.status, ""),
-        (tx.reason_code or "")[:8],
-        tx.amount,
+        end_to_end_id[:35],
+        status[:4],
+        STATUS_MAP.get(status, ""),
+        (reason_code or "")[:8],
+        amount,
         RowOutcome.UNKNOWN,
     )
 
@@ -336,8 +338,10 @@ def _write_rows(job: StatusImport, statuses) -> int:
             "amount bigint) ON COMMIT DROP"
         )
         with cur.cursor.copy(f"COPY {_STAGE} ({', '.join(_ROW_COLUMNS[1:-1])}) FROM STDIN") as copy:
-            for count, tx in enumerate(statuses, start=1):  # noqa: B007
-                copy.write_row(_row_values(job.pk, count, tx)[1:-1])
+            meaning = STATUS_MAP.get
+            for count, record in enumerate(statuses, start=1):  # noqa: B007
+                e2e, status, reason_code, amount = record[:4]
+                copy.write_row((count, e2e[:35], status[:4], meaning(status, ""), (reason_code or "")[:8], amount))
         cur.execute(f"ANALYZE {_STAGE}")
     return count
 

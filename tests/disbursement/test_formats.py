@@ -433,6 +433,35 @@ def test_pain002_from_another_bank_layout():
     assert info.value.line == 8 and "không phải số đồng nguyên" in str(info.value)
 
 
+def test_pain002_read_in_one_pass_as_the_schema_allows():
+    """The reader takes each status in one pass over its children: the first reason of several
+    StsRsnInf blocks (one without Rsn first), every AddtlInf, an equivalent amount (no
+    instructed amount: none), an amount written with spaces around it, the group's status when
+    neither the transfer nor its block has one."""
+    ns = schemas.NS["pain.002"]
+    content = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="{ns}"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>X2</MsgId><CreDtTm>2026-03-03T10:00:00Z</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>M2</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>
+<GrpSts>ACCP</GrpSts></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>P1</OrgnlPmtInfId>
+<TxInfAndSts><StsId>S1</StsId><OrgnlEndToEndId> E1 </OrgnlEndToEndId><TxSts>RJCT</TxSts>
+<StsRsnInf><AddtlInf>Kiem tra</AddtlInf></StsRsnInf>
+<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>Tai khoan</AddtlInf><AddtlInf>  </AddtlInf></StsRsnInf>
+<StsRsnInf><Rsn><Cd>AM05</Cd></Rsn><AddtlInf>da dong</AddtlInf></StsRsnInf>
+<OrgnlTxRef><Amt><EqvtAmt><Amt Ccy="VND">1000</Amt><CcyOfTrf>VND</CcyOfTrf></EqvtAmt></Amt></OrgnlTxRef>
+</TxInfAndSts>
+<TxInfAndSts><OrgnlEndToEndId>E2</OrgnlEndToEndId>
+<OrgnlTxRef><Amt><InstdAmt Ccy="VND"> 300000 </InstdAmt></Amt></OrgnlTxRef></TxInfAndSts>
+</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>
+""".encode()
+    assert schema_valid(content, "pain.002.001.10")
+    assert list(pain002.Report(content).records()) == [
+        ("E1", "RJCT", "AC04", None, "Kiem tra Tai khoan da dong"),
+        ("E2", "ACCP", "", 300000, ""),
+    ]
+
+
 @pytest.mark.parametrize(
     ("mutate", "needle", "words"),
     [

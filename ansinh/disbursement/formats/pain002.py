@@ -36,6 +36,10 @@ ADDITIONAL_LIMIT = 105  # StsRsnInf/AddtlInf is Max105Text
 _Q = f"{{{NAMESPACE}}}"
 _RECORDS = frozenset({_Q + "TxInfAndSts", _Q + "OrgnlPmtInfAndSts"})
 _TAGS = [_Q + tag for tag in ("GrpHdr", "OrgnlGrpInfAndSts", "PmtInfSts", "OrgnlPmtInfAndSts", "TxInfAndSts")]
+_TXINFANDSTS, _PMTINFSTS, _ORGNLPMTINFANDSTS = (_Q + tag for tag in ("TxInfAndSts", "PmtInfSts", "OrgnlPmtInfAndSts"))
+_E2E, _TXSTS, _STSRSNINF, _RSN, _ADDTLINF, _ORGNLTXREF, _AMT, _INSTDAMT = (
+    _Q + tag for tag in ("OrgnlEndToEndId", "TxSts", "StsRsnInf", "Rsn", "AddtlInf", "OrgnlTxRef", "Amt", "InstdAmt")
+)
 
 # The bank's transaction status (ExternalPaymentTransactionStatus1Code) -> the instruction's state.
 STATUS_MAP: dict[str, str] = {
@@ -75,6 +79,10 @@ class TxStatus:
     reason_code: str = ""
     amount: int | None = None
     additional: str = ""
+
+
+# a TxStatus's fields, in its order, as a plain tuple
+Record = tuple[str, str, str, int | None, str]
 
 
 # ------------------------------------------------------------------------------ reason codes
@@ -210,36 +218,73 @@ class Report:
     def transactions(self) -> Iterator[TxStatus]:
         """The transaction statuses in file order. A transaction without TxSts takes its payment
         block's status (PmtInfSts), or the group's."""
-        block_status = ""
+        for record in self.records():
+            yield TxStatus(*record)
+
+    def records(self) -> Iterator[Record]:
+        """`transactions()` as plain tuples, the fields of `TxStatus` in its order (what the
+        import streams into the database: no object per status)."""
         try:
-            for element in self._elements:
-                if element.tag == _Q + "PmtInfSts":
-                    block_status = (element.text or "").strip()
-                elif element.tag == _Q + "OrgnlPmtInfAndSts":
-                    block_status = ""
-                elif element.tag == _Q + "TxInfAndSts":
-                    yield self._status(element, block_status)
+            yield from self._records(self._elements)
         finally:
             self._elements.close()
 
-    def _status(self, element: Any, block_status: str) -> TxStatus:
-        end_to_end_id = _text(element, "OrgnlEndToEndId")
+    def _records(self, elements: Iterable[Any]) -> Iterator[Record]:
+        block_status = ""
+        group_status = self.group.group_status or ""
+        for element in elements:
+            tag = element.tag
+            if tag == _TXINFANDSTS:
+                yield self._status(element, block_status or group_status)
+            elif tag == _PMTINFSTS:
+                block_status = (element.text or "").strip()
+            elif tag == _ORGNLPMTINFANDSTS:
+                block_status = ""
+
+    @staticmethod
+    def _status(element: Any, default_status: str) -> Record:
+        """One TxInfAndSts, read in one pass over its children (a million a month: no path
+        lookups). The reason is the first StsRsnInf/Rsn's code (Cd or Prtry), the additional
+        information every StsRsnInf/AddtlInf joined; the amount OrgnlTxRef/Amt/InstdAmt."""
+        end_to_end_id = status = reason = ""
+        reason_seen = False
+        amount: Any = None
+        additional: list[str] = []
+        for child in element:
+            tag = child.tag
+            if tag == _E2E:
+                end_to_end_id = (child.text or "").strip()
+            elif tag == _TXSTS:
+                status = (child.text or "").strip()
+            elif tag == _STSRSNINF:
+                for part in child:
+                    kind = part.tag
+                    if kind == _RSN and not reason_seen:
+                        reason_seen = True
+                        for choice in part:  # Cd or Prtry
+                            reason = (choice.text or "").strip()
+                            break
+                    elif kind == _ADDTLINF:
+                        text = (part.text or "").strip()
+                        if text:
+                            additional.append(text)
+            elif tag == _ORGNLTXREF:
+                for amt in child.iterchildren(_AMT):
+                    for instructed in amt.iterchildren(_INSTDAMT):
+                        amount = instructed
         if not end_to_end_id:
             raise _fail(element.sourceline, _("a transaction status has no end-to-end id (OrgnlEndToEndId)"))
-        status = _text(element, "TxSts") or block_status or (self.group.group_status or "")
+        status = status or default_status
         if not status:
             raise _fail(element.sourceline, _("a transaction status has no status code (TxSts)"))
-        amount = element.find(_path("OrgnlTxRef/Amt/InstdAmt"))
-        additional = " ".join(
-            (a.text or "").strip() for a in element.iterfind(_path("StsRsnInf/AddtlInf")) if (a.text or "").strip()
-        )
-        return TxStatus(
-            end_to_end_id=end_to_end_id,
-            status=status,
-            reason_code=_reason(element),
-            amount=whole_dong(amount, _fail) if amount is not None else None,
-            additional=additional,
-        )
+        value: int | None = None
+        if amount is not None:
+            text = amount.text
+            if text and text.isascii() and text.isdigit() and amount.get("Ccy") in (CURRENCY, None):
+                value = int(text)
+            else:
+                value = whole_dong(amount, _fail)
+        return end_to_end_id, status, reason, value, " ".join(additional)
 
     def close(self) -> None:
         self._elements.close()
