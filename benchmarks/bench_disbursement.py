@@ -79,6 +79,9 @@ DISB_TABLES = (
     "disbursement_providerbatch",
     "disbursement_sandboxtransfer",
     "disbursement_sandboxmessage",
+    # the ledger entries the imports posted (a TRUNCATE: the append-only trigger guards rows, and
+    # the cycles' payouts, which the entries stand for, go with the tables above)
+    "reconciliation_ledgerentry",
 )
 
 

@@ -209,9 +209,14 @@ class Payout(models.Model):
     line = models.OneToOneField("payroll.PayrollLine", on_delete=models.PROTECT, related_name="payout")
     channel = models.CharField(_("channel"), max_length=10, choices=PayoutChannel.choices)
     # a transfer pays the beneficiary's lines of the month together (the regular allowance, arrears,
-    # a recovery deducted): one payout row per line, all pointing at the credited instruction
+    # a recovery deducted): one payout row per line, all pointing at the credited instruction.
+    # No database constraint (disbursement 0009): the only writer of a payout with a transfer is
+    # the status import's INSERT … SELECT, which takes it from a join to the transfer it has just
+    # updated, in the same statement, and transfers are never deleted (Django applies PROTECT);
+    # the check at commit locked each of a month's million transfers again (a WAL record each,
+    # 5.7 s of the import). The line keeps its constraint.
     instruction = models.ForeignKey(
-        Instruction, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+        Instruction, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts", db_constraint=False
     )
     amount = models.BigIntegerField(_("amount (đồng)"))
     paid_at = models.DateTimeField(_("paid at"))
@@ -384,7 +389,13 @@ class StatusImportRow(models.Model):
     reason_code = models.CharField(max_length=8, blank=True)
     amount = models.BigIntegerField(null=True, blank=True)
     instruction = models.ForeignKey(
-        Instruction, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        Instruction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     outcome = models.CharField(max_length=12, choices=RowOutcome.choices)
 
@@ -392,8 +403,11 @@ class StatusImportRow(models.Model):
         verbose_name = _("status row")
         verbose_name_plural = _("status rows")
         ordering = ["job_id", "row_number"]
+        # the only index: every reader takes a job's rows (by outcome, status, row number); none
+        # looks rows up by transfer or end-to-end id (the repeats are found by a window over the
+        # file's rows before they are written), and a million rows a month are written at once
+        # (disbursement 0009 dropped the (job, end-to-end id) and transfer indexes)
         constraints = [models.UniqueConstraint(fields=["job", "row_number"], name="disb_import_row_unique")]
-        indexes = [models.Index(fields=["job", "end_to_end_id"], name="disb_import_row_e2e")]
 
     def __str__(self) -> str:
         return f"{self.end_to_end_id}: {self.bank_status}"

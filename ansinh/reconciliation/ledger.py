@@ -330,10 +330,12 @@ def _actor_id(actor) -> int | None:
     return actor.pk if getattr(actor, "pk", None) else None
 
 
+_COLUMNS = "cycle_id, adjusts_id, kind, amount, line_id, source, occurred_at, recorded_at, recorded_by_id, area_path"
+
+
 def _insert(select_sql: str, params: list) -> int:
-    columns = "cycle_id, adjusts_id, kind, amount, line_id, source, occurred_at, recorded_at, recorded_by_id, area_path"
     with connection.cursor() as cur:
-        cur.execute(f"INSERT INTO {E} ({columns}) {select_sql} ON CONFLICT (source) DO NOTHING", params)  # noqa: S608
+        cur.execute(f"INSERT INTO {E} ({_COLUMNS}) {select_sql} ON CONFLICT (source) DO NOTHING", params)  # noqa: S608
         return max(cur.rowcount or 0, 0)
 
 
@@ -354,14 +356,30 @@ def _in(ids: list[int]) -> str:
 # --- posting (set-based) -------------------------------------------------------------------------
 
 
+_PAYOUT_ENTRY = (
+    f"SELECT %s, CAST(%s AS BIGINT), CASE p.channel WHEN 'account' THEN '{K.CREDITED}' ELSE '{K.CASH_PAID}' END, "
+    "p.amount, p.line_id, 'payout:' || CAST(p.id AS TEXT), p.paid_at, %s, CAST(%s AS BIGINT), %s "
+)
+
+
 def _post_payouts(cycle_id: int, actor, where: str = "", params: list | None = None) -> int:
     """The payouts of the cycle's lines (filtered by `where`) the ledger lacks."""
-    target, adjusts, now, actor_id, path = _head(cycle_id, actor)
     return _insert(
-        f"SELECT %s, CAST(%s AS BIGINT), CASE p.channel WHEN 'account' THEN '{K.CREDITED}' ELSE '{K.CASH_PAID}' END, "  # noqa: S608
-        "p.amount, p.line_id, 'payout:' || CAST(p.id AS TEXT), p.paid_at, %s, CAST(%s AS BIGINT), %s "
-        f"FROM {P} p JOIN {L} l ON l.id = p.line_id WHERE l.cycle_id = %s {where}",
-        [target, adjusts, now, actor_id, path, cycle_id, *(params or [])],
+        f"{_PAYOUT_ENTRY}FROM {P} p JOIN {L} l ON l.id = p.line_id WHERE l.cycle_id = %s {where}",  # noqa: S608
+        [*_head(cycle_id, actor), cycle_id, *(params or [])],
+    )
+
+
+def new_payouts_sql(*, actor, cycle_id: int, relation: str) -> tuple[str, list]:
+    """The INSERT of the entries of the payouts in `relation` — the name of a relation with the
+    payouts' `id`, `line_id`, `amount`, `paid_at` and `channel`, all of lines of `cycle_id` — for
+    a writer that posts them in the statement that writes the payouts (PostgreSQL: `WITH
+    relation AS (INSERT INTO … RETURNING …)` before it): the same entries `_post_payouts` would
+    post after it, without finding the new payouts again (a million index probes of the payouts
+    and the lines in a province month's status import)."""
+    return (
+        f"INSERT INTO {E} ({_COLUMNS}) {_PAYOUT_ENTRY}FROM {relation} p ON CONFLICT (source) DO NOTHING",  # noqa: S608
+        _head(cycle_id, actor),
     )
 
 
@@ -419,19 +437,20 @@ def on_advance(*, actor, advance: Advance) -> None:
     _service_check([advance.cycle_id])
 
 
-def on_status_job(*, actor, job_id: int, cycle_id: int) -> None:
+def on_status_job(*, actor, job_id: int, cycle_id: int, payouts_posted: bool = False) -> None:
     """`disbursement.statuses`: the payouts of the transfers this job credited and the transfers
-    it rejected."""
+    it rejected. `payouts_posted`: the job's payouts were posted with them (`new_payouts_sql`)."""
     from ansinh.disbursement.models import StatusImportRow
 
     rows = _t(StatusImportRow)
-    _post_payouts(
-        cycle_id,
-        actor,
-        f"AND p.instruction_id IN (SELECT r.instruction_id FROM {rows} r WHERE r.job_id = %s "  # noqa: S608
-        "AND r.status = 'credited' AND r.instruction_id IS NOT NULL)",
-        [job_id],
-    )
+    if not payouts_posted:
+        _post_payouts(
+            cycle_id,
+            actor,
+            f"AND p.instruction_id IN (SELECT r.instruction_id FROM {rows} r WHERE r.job_id = %s "  # noqa: S608
+            "AND r.status = 'credited' AND r.instruction_id IS NOT NULL)",
+            [job_id],
+        )
     _post_failed(
         cycle_id,
         actor,
@@ -783,6 +802,7 @@ __all__ = [
     "on_payee_recovery",
     "on_payouts",
     "on_status_job",
+    "new_payouts_sql",
     "post_all",
     "post_cycle",
     "post_fee",

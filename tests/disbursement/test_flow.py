@@ -168,6 +168,21 @@ def test_a_changed_amount_is_flagged_not_booked(funded, preparer_a, tmp_path):
     assert job.summary["mismatches"][0]["answered"] == target.amount + 1000
     exc = TransferException.objects.get(instruction=target)
     assert exc.kind == ExceptionKind.AMOUNT_MISMATCH
+    # written in one INSERT … SELECT on PostgreSQL, by the ORM elsewhere: the same row
+    assert (exc.state, exc.batch_id, exc.line_id, exc.commune_id, exc.area_path) == (
+        ExceptionState.OPEN,
+        batch.pk,
+        target.line_id,
+        target.commune_id,
+        target.area_path,
+    )
+    assert exc.detail == {
+        "amount": target.amount,
+        "answered": target.amount + 1000,
+        "reason_code": "",
+        "bank_status": "ACSC",
+        "job": job.pk,
+    }
 
 
 def test_unknown_ids_are_reported_and_other_files_refused(funded, preparer_a, tmp_path):
@@ -285,6 +300,20 @@ def test_rejected_transfer_resent_to_a_corrected_account(funded, people, prepare
     target.refresh_from_db()
     assert target.state == I.REJECTED and target.reason  # Vietnamese reason
     exc = TransferException.objects.get(instruction=target, kind=ExceptionKind.REJECTED)
+    assert TransferException.objects.filter(batch=batch).count() == 1
+    assert (exc.state, exc.line_id, exc.resolution, exc.note, exc.fix_id) == (
+        ExceptionState.OPEN,
+        target.line_id,
+        "",
+        "",
+        None,
+    )
+    assert {k: v for k, v in exc.detail.items() if k != "job"} == {
+        "amount": target.amount,
+        "answered": target.amount,
+        "reason_code": "AC04",
+        "bank_status": "RJCT",
+    }
     # the old account closed, a corrected one opened
     target.account.status = "closed"
     target.account.save()

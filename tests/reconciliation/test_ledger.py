@@ -253,6 +253,53 @@ def test_fee_then_close_then_a_late_credit_goes_to_the_next_cycle(funded, people
     assert list(ledger.entries_of(april)) == [entry]
 
 
+def _answer(content: bytes, status: str, message_id: str) -> bytes:
+    """A pain.002 giving every transfer of the pain.001 `content` the bank status `status`."""
+    from ansinh.disbursement.formats import pain001, pain002
+    from tests.disbursement.test_flow import funded_now
+
+    header = pain001.read_header(io.BytesIO(content))
+    group = pain002.GroupStatus(
+        message_id=message_id,
+        created_at=funded_now(),
+        original_message_id=header["message_id"],
+        original_name="pain.001.001.09",
+        original_count=header["count"],
+        original_total=header["total"],
+        group_status=status,
+    )
+    out = io.BytesIO()
+    transfers = pain001.iter_transfers(io.BytesIO(content))
+    pain002.write(out, group, [pain002.TxStatus(t.end_to_end_id, status, amount=t.amount) for t in transfers])
+    return out.getvalue()
+
+
+def test_a_status_import_after_closing_posts_its_credits_in_the_next_cycle(funded, people, preparer_a, tmp_path):
+    """The pain.002 that credits a transfer comes after the cycle's ledger was closed: the import
+    writes the payout and its entry in one statement on PostgreSQL (`ledger.new_payouts_sql`),
+    elsewhere after it (`on_status_job`); either way the entry is an adjustment of the closed
+    cycle in the next cycle's ledger, and the same report again posts nothing."""
+    batches.build_batches(actor=preparer_a, cycle=funded)
+    batch = ProviderBatch.objects.get(cycle=funded, sequence=1)
+    content, _ = write(batch)
+    statuses.import_status(actor=preparer_a, content=_answer(content, "ACSP", "BANK-1"), source=ImportSource.PAIN002)
+    waiting = Instruction.objects.get(batch=batch)
+    assert waiting.state == "accepted" and not entries(funded, K.CREDITED).exists()
+    april = next_cycle(funded)
+    ledger.close_ledger(actor=preparer_a, cycle=funded)
+    credit = _answer(content, "ACSC", "BANK-2")
+    statuses.import_status(actor=preparer_a, content=credit, source=ImportSource.PAIN002)
+    payout = Payout.objects.get(instruction=waiting)
+    entry = LedgerEntry.objects.get(source=f"payout:{payout.pk}")
+    assert (entry.kind, entry.amount, entry.line_id) == (K.CREDITED, payout.amount, waiting.line_id)
+    assert (entry.cycle_id, entry.adjusts_id, entry.recorded_by_id) == (april.pk, funded.pk, preparer_a.pk)
+    assert not entries(funded, K.CREDITED).exists()
+    assert_balanced(funded)
+    before = LedgerEntry.objects.count()
+    statuses.import_status(actor=preparer_a, content=credit, source=ImportSource.PAIN002)
+    assert LedgerEntry.objects.count() == before
+
+
 # --- catch-up, command ---------------------------------------------------------------------------------
 
 

@@ -30,8 +30,19 @@ class LedgerKind(models.TextChoices):
 
 
 class LedgerEntry(models.Model):
+    # A million entries a month are written by one statement (`ledger.new_payouts_sql`), so the
+    # entries carry only the indexes something reads (reconciliation 0006): the cycle's and the
+    # adjusted cycle's are the leading columns of (cycle, kind) and (adjusts, kind); the source
+    # is unique by a constraint (no query looks for part of one); nothing looks entries up by
+    # area (the ledger is read per cycle). The line's key is not checked again by the database:
+    # every entry with a line is posted from a record that holds the same line under a checked
+    # key (the payout, the transfer, the cash entry), in the same transaction.
     cycle = models.ForeignKey(
-        "payroll.PaymentCycle", verbose_name=_("ledger of cycle"), on_delete=models.PROTECT, related_name="ledger"
+        "payroll.PaymentCycle",
+        verbose_name=_("ledger of cycle"),
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        db_index=False,
     )
     # set for an event posted after the ledger of the cycle it concerns was closed: that cycle
     adjusts = models.ForeignKey(
@@ -41,25 +52,32 @@ class LedgerEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="ledger_adjustments",
+        db_index=False,
     )
     kind = models.CharField(_("entry"), max_length=14, choices=LedgerKind.choices)
     amount = models.BigIntegerField(_("amount (đồng)"))
     line = models.ForeignKey(
-        "payroll.PayrollLine", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+        "payroll.PayrollLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        db_constraint=False,
     )
-    source = models.CharField(_("source"), max_length=80, unique=True)
+    source = models.CharField(_("source"), max_length=80)
     occurred_at = models.DateTimeField(_("occurred at"))
     recorded_at = models.DateTimeField(_("recorded at"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    area_path = models.CharField(max_length=255, editable=False, db_index=True)
+    area_path = models.CharField(max_length=255, editable=False)
 
     class Meta:
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         ordering = ["cycle_id", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["source"], name="recon_ledger_source_unique"),
             models.CheckConstraint(condition=Q(kind__in=LedgerKind.values), name="recon_ledger_kind"),
             models.CheckConstraint(
                 condition=~Q(kind__in=["advance", "fee", "recovery", "failed"]) | Q(amount__gt=0),
