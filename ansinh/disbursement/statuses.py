@@ -398,9 +398,9 @@ def _classify_and_book(actor, job: StatusImport, batch: ProviderBatch, now) -> t
         if connection.vendor == "postgresql":
             # the rows from the staging table, each with the batch's instruction it names and its
             # outcome; a row that repeats an earlier row's end-to-end id changes nothing (a window
-            # over the end-to-end ids: one sort, not a correlated sub-query per row)
-            # the sort of the window in memory (a million rows spilled 80 MB to disk with the
-            # default work_mem), and no JIT compilation of a plan that runs once
+            # over the instructions the ids name, unique per id: one sort of integers, not of the
+            # ids' text, nor a correlated sub-query per row). The sort in memory (a million rows
+            # spilled 80 MB to disk with the default work_mem), no JIT for a plan that runs once.
             cur.execute("SET LOCAL enable_nestloop = off")
             cur.execute("SET LOCAL work_mem = '256MB'")
             cur.execute("SET LOCAL jit = off")
@@ -409,7 +409,7 @@ def _classify_and_book(actor, job: StatusImport, batch: ProviderBatch, now) -> t
                 "instruction_id, outcome) "
                 "SELECT %s, r.row_number, r.end_to_end_id, r.bank_status, r.status, r.reason_code, r.amount, i.id, "
                 "CASE WHEN i.id IS NULL THEN %s "
-                "WHEN row_number() OVER (PARTITION BY r.end_to_end_id ORDER BY r.row_number) > 1 THEN %s "
+                "WHEN row_number() OVER (PARTITION BY i.id ORDER BY r.row_number) > 1 THEN %s "
                 f"ELSE {case} END "
                 f"FROM {_STAGE} AS r LEFT JOIN {i} AS i ON i.end_to_end_id = r.end_to_end_id AND i.batch_id = %s",
                 [job.pk, RowOutcome.UNKNOWN, RowOutcome.UNCHANGED, *case_params, batch.pk],
