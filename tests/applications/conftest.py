@@ -53,3 +53,17 @@ def today(monkeypatch):
         monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
 
     return _set
+
+
+def a_working_day() -> date:
+    """Today (Vietnam's time) or, on a weekend or a public holiday, the next working day: the day a
+    posting made now starts, so that a test can read the posting the same "day" (set it with
+    `today`). Never a fixed date, which would fall before the records' real timestamps one day."""
+    from datetime import timedelta
+
+    from ansinh.payroll.calendar import is_working_day
+
+    day = timezone.localdate()
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day

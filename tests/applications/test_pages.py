@@ -12,7 +12,7 @@ from django.urls import reverse
 from ansinh.applications import services
 from ansinh.applications.models import Application, Attachment, State
 from ansinh.audit.models import AuditEvent
-from tests.applications.conftest import PDF, PNG, upload
+from tests.applications.conftest import PDF, PNG, a_working_day, upload
 from tests.factories import cccd_for
 
 
@@ -111,12 +111,10 @@ def test_a_returned_application_takes_documents_from_the_status_page(client, app
     assert app.state == State.SUBMITTED and app.attachments.count() == 1
 
 
-def test_hiv_is_never_on_the_posting_nor_the_public_status(client, applicant, officer_a, tree, monkeypatch):
+def test_hiv_is_never_on_the_posting_nor_the_public_status(client, applicant, officer_a, tree, today):
     # a working day: posted on a Saturday or a holiday (Vietnam's time), the posting starts on the
     # next working day and is not on the page yet (this failed on Saturdays before)
-    from django.utils import timezone
-
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2026, 12, 2))  # a Wednesday
+    today(a_working_day())
     hiv = _posted(
         officer_a,
         applicant,

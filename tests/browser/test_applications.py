@@ -16,7 +16,7 @@ from django.utils import timezone
 from ansinh.applications import services
 from ansinh.applications.models import Application, State
 from ansinh.registry.models import Beneficiary, Status
-from tests.applications.conftest import PNG
+from tests.applications.conftest import PNG, a_working_day
 from tests.factories import cccd_for
 
 pytestmark = pytest.mark.browser
@@ -38,6 +38,10 @@ def test_online_application_to_a_decision_that_creates_the_beneficiary(
     phone_page, page, login, live_server, tree, policy, officer_a, monkeypatch, tmp_path, settings
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # a working day: posted on a Saturday or a holiday (Vietnam's time), the posting would start
+    # on the next working day and not be on the public list yet (this failed on Saturdays)
+    working = a_working_day()
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: working)
     photo = tmp_path / "cccd.png"
     photo.write_bytes(PNG)
     cccd = cccd_for(date(1942, 7, 3), "female", "880001")
