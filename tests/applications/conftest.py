@@ -3,7 +3,7 @@ way to move "today" (services and the registry read `django.utils.timezone.local
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ansinh.applications.files import Upload
 from ansinh.applications.services import ApplicantInput
+from ansinh.payroll.calendar import is_working_day
 from tests.factories import cccd_for
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -59,10 +60,6 @@ def a_working_day() -> date:
     """Today (Vietnam's time) or, on a weekend or a public holiday, the next working day: the day a
     posting made now starts, so that a test can read the posting the same "day" (set it with
     `today`). Never a fixed date, which would fall before the records' real timestamps one day."""
-    from datetime import timedelta
-
-    from ansinh.payroll.calendar import is_working_day
-
     day = timezone.localdate()
     while not is_working_day(day):
         day += timedelta(days=1)

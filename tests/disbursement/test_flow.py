@@ -250,34 +250,30 @@ def test_a_timeout_leads_to_a_status_query_never_a_resend(funded, preparer_a):
     assert exc.state == ExceptionState.RESOLVED
 
 
-def _reject_all_but_credit_none(content: bytes, tmp_path, e2e: str) -> bytes:
-    """A pain.002 that rejects `e2e` (AC04) and credits the others."""
-    out = io.BytesIO()
-    transfers = list(pain001.iter_transfers(io.BytesIO(content)))
+def answer_all(content: bytes, status_of, *, message_id: str = "TEST-1", group_status: str = "PART") -> bytes:
+    """The bank's pain.002 for the pain.001 `content`: each transfer's (status, reason code) is
+    `status_of(transfer)`."""
     header = pain001.read_header(io.BytesIO(content))
     group = pain002.GroupStatus(
-        message_id="TEST-1",
+        message_id=message_id,
         created_at=funded_now(),
         original_message_id=header["message_id"],
         original_name="pain.001.001.09",
         original_count=header["count"],
         original_total=header["total"],
-        group_status="PART",
+        group_status=group_status,
     )
-    pain002.write(
-        out,
-        group,
-        [
-            pain002.TxStatus(
-                t.end_to_end_id,
-                "RJCT" if t.end_to_end_id == e2e else "ACSC",
-                "AC04" if t.end_to_end_id == e2e else "",
-                t.amount,
-            )
-            for t in transfers
-        ],
+    out = io.BytesIO()
+    statuses = (
+        pain002.TxStatus(t.end_to_end_id, *status_of(t), t.amount) for t in pain001.iter_transfers(io.BytesIO(content))
     )
+    pain002.write(out, group, statuses)
     return out.getvalue()
+
+
+def _reject_all_but_credit_none(content: bytes, tmp_path, e2e: str) -> bytes:
+    """A pain.002 that rejects `e2e` (AC04) and credits the others."""
+    return answer_all(content, lambda t: ("RJCT", "AC04") if t.end_to_end_id == e2e else ("ACSC", ""))
 
 
 def funded_now():

@@ -40,7 +40,7 @@ from tests.cashout.conftest import (  # noqa: F401
 )
 from tests.cashout.receipt_fixtures import entry_of, lists_fixture, places_fixture  # noqa: F401
 from tests.disbursement.conftest import _no_throttle_wait  # noqa: F401
-from tests.disbursement.test_flow import _reject_all_but_credit_none, write
+from tests.disbursement.test_flow import _reject_all_but_credit_none, answer_all, write
 from tests.payroll.conftest import approver_a, preparer_a, provider_a, world  # noqa: F401
 
 K = LedgerKind
@@ -253,27 +253,6 @@ def test_fee_then_close_then_a_late_credit_goes_to_the_next_cycle(funded, people
     assert list(ledger.entries_of(april)) == [entry]
 
 
-def _answer(content: bytes, status: str, message_id: str) -> bytes:
-    """A pain.002 giving every transfer of the pain.001 `content` the bank status `status`."""
-    from ansinh.disbursement.formats import pain001, pain002
-    from tests.disbursement.test_flow import funded_now
-
-    header = pain001.read_header(io.BytesIO(content))
-    group = pain002.GroupStatus(
-        message_id=message_id,
-        created_at=funded_now(),
-        original_message_id=header["message_id"],
-        original_name="pain.001.001.09",
-        original_count=header["count"],
-        original_total=header["total"],
-        group_status=status,
-    )
-    out = io.BytesIO()
-    transfers = pain001.iter_transfers(io.BytesIO(content))
-    pain002.write(out, group, [pain002.TxStatus(t.end_to_end_id, status, amount=t.amount) for t in transfers])
-    return out.getvalue()
-
-
 def test_a_status_import_after_closing_posts_its_credits_in_the_next_cycle(funded, people, preparer_a, tmp_path):
     """The pain.002 that credits a transfer comes after the cycle's ledger was closed: the import
     writes the payout and its entry in one statement on PostgreSQL (`ledger.new_payouts_sql`),
@@ -282,12 +261,13 @@ def test_a_status_import_after_closing_posts_its_credits_in_the_next_cycle(funde
     batches.build_batches(actor=preparer_a, cycle=funded)
     batch = ProviderBatch.objects.get(cycle=funded, sequence=1)
     content, _ = write(batch)
-    statuses.import_status(actor=preparer_a, content=_answer(content, "ACSP", "BANK-1"), source=ImportSource.PAIN002)
+    accepted = answer_all(content, lambda t: ("ACSP", ""), message_id="BANK-1", group_status="ACSP")
+    statuses.import_status(actor=preparer_a, content=accepted, source=ImportSource.PAIN002)
     waiting = Instruction.objects.get(batch=batch)
     assert waiting.state == "accepted" and not entries(funded, K.CREDITED).exists()
     april = next_cycle(funded)
     ledger.close_ledger(actor=preparer_a, cycle=funded)
-    credit = _answer(content, "ACSC", "BANK-2")
+    credit = answer_all(content, lambda t: ("ACSC", ""), message_id="BANK-2", group_status="ACSC")
     statuses.import_status(actor=preparer_a, content=credit, source=ImportSource.PAIN002)
     payout = Payout.objects.get(instruction=waiting)
     entry = LedgerEntry.objects.get(source=f"payout:{payout.pk}")
