@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -142,15 +142,17 @@ def _group_rows(cycle: PaymentCycle) -> Iterator[tuple]:
     """The cycle's account-channel lines (after the approved fixes) in beneficiary order, each
     with its effective account's holder, institution code, BIN and last digits, the
     beneficiary's name and whether a stop recorded after approval holds them: one query (joins,
-    no lookups per chunk), streamed by a server-side cursor on PostgreSQL."""
+    no lookups per chunk; whether the line is held read from the beneficiary's row it joins, the
+    institutions' few codes from a dict), streamed by a server-side cursor on PostgreSQL."""
     from ansinh.payments.models import Institution
 
+    institutions = {pk: (code, bin_) for pk, code, bin_ in Institution.objects.values_list("pk", "code", "bin")}
     lines = (
         with_effective_channel(PayrollLine.objects.filter(cycle=cycle))
         .filter(effective_channel=Channel.ACCOUNT)
         .annotate(
             payee_full_name=F("beneficiary__full_name"),
-            held=Exists(Beneficiary.objects.filter(stopped_before(cycle), pk=OuterRef("beneficiary_id"))),
+            held=ExpressionWrapper(stopped_before(cycle, "beneficiary__"), output_field=BooleanField()),
         )
         .order_by()
         .values_list(
@@ -166,19 +168,19 @@ def _group_rows(cycle: PaymentCycle) -> Iterator[tuple]:
         )
     )
     inner, params = lines.query.sql_with_params()
-    qn = connection.ops.quote_name
-    accounts, institutions = qn(ReceivingAccount._meta.db_table), qn(Institution._meta.db_table)
+    accounts = connection.ops.quote_name(ReceivingAccount._meta.db_table)
     sql = (
         "SELECT t.id, t.beneficiary_id, t.line_type, t.amount, t.effective_account_id, t.commune_id, "  # noqa: S608
-        "t.area_path, t.payee_full_name, t.held, a.holder_name, n.code, n.bin, a.last4 "
+        "t.area_path, t.payee_full_name, t.held, a.holder_name, a.institution_id, a.last4 "
         f"FROM ({inner}) t LEFT JOIN {accounts} a ON a.id = t.effective_account_id "
-        f"LEFT JOIN {institutions} n ON n.id = a.institution_id "
         "ORDER BY t.beneficiary_id, t.line_type, t.id"
     )
+    none = (None, None)
     with connection.chunked_cursor() as cur:
         cur.execute(sql, params)
         while rows := cur.fetchmany(CHUNK):
-            yield from rows
+            for *line, holder, institution_id, last4 in rows:
+                yield (*line, holder, *institutions.get(institution_id, none), last4)
 
 
 def _groups(cycle: PaymentCycle) -> Iterator[Group]:
@@ -248,13 +250,18 @@ def _attempts(cycle: PaymentCycle) -> dict[int, tuple[int, int]]:
     return out
 
 
-def stopped_before(cycle: PaymentCycle) -> Q:
+def stopped_before(cycle: PaymentCycle, prefix: str = "") -> Q:
     """Beneficiaries a stop recorded after approval concerns: stopped (or died) before the
-    cycle's month — the month of death is paid in full — or suspended."""
-    return Q(status=Status.SUSPENDED) | Q(status=Status.STOPPED) & (
-        Q(end_month__lt=cycle.month)
-        | Q(death_date__lt=cycle.month)
-        | Q(end_month__isnull=True, death_date__isnull=True)
+    cycle's month — the month of death is paid in full — or suspended. `prefix` names the
+    beneficiary from another model ("beneficiary__" from a payroll line)."""
+
+    def q(**lookups) -> Q:
+        return Q(**{prefix + name: value for name, value in lookups.items()})
+
+    return q(status=Status.SUSPENDED) | q(status=Status.STOPPED) & (
+        q(end_month__lt=cycle.month)
+        | q(death_date__lt=cycle.month)
+        | q(end_month__isnull=True, death_date__isnull=True)
     )
 
 

@@ -134,7 +134,15 @@ class Instruction(models.Model):
     # constraint below, with no second index for LIKE (no query looks for a part of one): each
     # transfer is written three times (created, sent, its status), and every index of the table
     # is written each time (the state is in some of them, so no update is HOT)
-    batch = models.ForeignKey(ProviderBatch, on_delete=models.PROTECT, related_name="instructions", db_index=False)
+    # The batch and the commune carry no database constraint (disbursement 0012): the batch is
+    # opened in the transaction that writes its transfers (`build_batches`, `settle_hold`, under
+    # the cycle's lock) and the commune is a copy of the line's, whose own key the database checks;
+    # neither batches nor areas are ever deleted (Django applies PROTECT). Checked at commit, each
+    # was a look-up and a row lock per transfer (0.6 s of a 100,000-transfer build). The line and
+    # the account, which say who is paid, keep theirs.
+    batch = models.ForeignKey(
+        ProviderBatch, on_delete=models.PROTECT, related_name="instructions", db_index=False, db_constraint=False
+    )
     line = models.ForeignKey("payroll.PayrollLine", on_delete=models.PROTECT, related_name="instructions")
     end_to_end_id = models.CharField(_("end-to-end id"), max_length=35)
     amount = models.BigIntegerField(_("amount (đồng)"))
@@ -151,8 +159,16 @@ class Instruction(models.Model):
     reason_code = models.CharField(_("reason code"), max_length=8, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     status_at = models.DateTimeField(null=True, blank=True)
-    resend_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="resends")
-    commune = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    # the resends of a transfer are found by a partial index (below): almost every transfer is
+    # a first attempt, and an index entry for each of them would be written three times for nothing
+    resend_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resends", db_index=False
+    )
+    # transfers are read by commune only in flight (the partial index below leads with it); areas
+    # are never deleted, so no index serves the key's check alone
+    commune = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     area_path = models.CharField(max_length=255, editable=False)
     # in the batch's file: set when the file is first written (a held line never is); a re-export
     # writes exactly these, so that it is byte-identical
@@ -173,12 +189,21 @@ class Instruction(models.Model):
         ]
         indexes = [
             models.Index(fields=["batch", "state"], name="disb_instruction_batch_state"),
-            models.Index(fields=["area_path"], name="disb_instruction_area"),
-            # transfers in flight, counted by the reports' aggregate tables per commune
+            # transfers in flight, counted by the reports' aggregate tables per commune, and by the
+            # statutory reports under an area (`reports.tables`: the only reads of transfers by area
+            # or by commune)
             models.Index(
                 fields=["commune", "state"],
                 condition=models.Q(state__in=["sent", "accepted"]),
                 name="disb_instruction_in_flight",
+            ),
+            models.Index(
+                fields=["area_path"],
+                condition=models.Q(state__in=["sent", "accepted"]),
+                name="disb_instruction_area_flight",
+            ),
+            models.Index(
+                fields=["resend_of"], condition=models.Q(resend_of__isnull=False), name="disb_instruction_resends"
             ),
             # credited transfers by the time they were credited: a bank statement's days
             # (reconciliation's transfers missing from the statement)
@@ -220,7 +245,9 @@ class Payout(models.Model):
     )
     amount = models.BigIntegerField(_("amount (đồng)"))
     paid_at = models.DateTimeField(_("paid at"))
-    area_path = models.CharField(max_length=255, editable=False, db_index=True)
+    # one index (below) for the areas' prefixes (`LIKE 'path%'`) and equality on every collation,
+    # instead of the two `db_index` makes on PostgreSQL (a plain one and a LIKE one)
+    area_path = models.CharField(max_length=255, editable=False)
     # Copied from the line when the payout is written (`complete`), for the statutory reports and
     # the dashboard, which count payouts by month, commune and person over millions of rows: read
     # from the payouts alone, not joined to the (wide) payroll lines and their cycles. The person
@@ -255,6 +282,7 @@ class Payout(models.Model):
             models.Index(fields=["month", "channel"], name="disb_payout_month_channel"),
             # the reports' aggregate tables are computed again per (commune, month)
             models.Index(fields=["commune", "month"], name="disb_payout_commune_month"),
+            models.Index(fields=["area_path"], name="disb_payout_area", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -488,8 +516,11 @@ class SandboxTransfer(models.Model):
     instruction at most once, whatever is resent. Only the sandbox writes here; nothing else reads it
     as truth (the system learns outcomes only from the status reports the sandbox answers)."""
 
-    end_to_end_id = models.CharField(max_length=35, unique=True)
-    message_id = models.CharField(max_length=35, db_index=True)
+    # unique and indexed by a constraint and an index of Meta: `unique=True` and `db_index=True`
+    # would add a second (LIKE) index to each on PostgreSQL, written for every transfer received
+    # and never read (the books are looked up by whole ids and message ids)
+    end_to_end_id = models.CharField(max_length=35)
+    message_id = models.CharField(max_length=35)
     amount = models.BigIntegerField()
     creditor_name = models.CharField(max_length=140)
     account_hash = models.CharField(max_length=64)
@@ -504,6 +535,8 @@ class SandboxTransfer(models.Model):
     class Meta:
         verbose_name = _("sandbox bank transfer")
         verbose_name_plural = _("sandbox bank transfers")
+        constraints = [models.UniqueConstraint(fields=["end_to_end_id"], name="disb_sandbox_e2e_unique")]
+        indexes = [models.Index(fields=["message_id"], name="disb_sandbox_message")]
 
     def __str__(self) -> str:
         return f"{self.end_to_end_id}: {self.bank_status}"

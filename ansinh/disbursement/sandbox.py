@@ -171,19 +171,29 @@ def receive(source: Path, out: BinaryIO, *, options: Options | None = None, now:
     with tempfile.TemporaryFile() as answers:
         try:
             with transaction.atomic():
-                order = pain001.Order(source, check_sums=options.validate)
+                # a large file is validated in another process while it is read here; `check`
+                # waits for its answer before the books are committed, and raises the file's
+                # own error when reading what is not valid failed first
+                order = pain001.Order(source, check_sums=options.validate, apart=True)
                 header = order.header
-                # pending transfers of this message whose delay is over get their final answer
-                # first; a transfer booked now that is already due gets it as it is booked
-                _release(now, header["message_id"])
-                chunk: list = []
-                for transfer in order.transfers():
-                    chunk.append(transfer)
-                    if len(chunk) >= CHUNK:
+                try:
+                    # pending transfers of this message whose delay is over get their final
+                    # answer first; a transfer booked now that is already due gets it as it is
+                    chunk: list = []
+                    _release(now, header["message_id"])
+                    for transfer in order.transfers():
+                        chunk.append(transfer)
+                        if len(chunk) >= CHUNK:
+                            _book(chunk, header["message_id"], options, now, answers)
+                            chunk = []
+                    if chunk:
                         _book(chunk, header["message_id"], options, now, answers)
-                        chunk = []
-                if chunk:
-                    _book(chunk, header["message_id"], options, now, answers)
+                    order.check()
+                except Exception:
+                    order.check()  # nothing more when `check` itself raised
+                    raise
+                finally:
+                    order.close()
                 SandboxMessage.objects.get_or_create(
                     sha256=sha,
                     defaults={

@@ -175,13 +175,17 @@ BEGIN
         INSERT INTO reconciliation_ledger_pending (cycle_id)
             SELECT DISTINCT COALESCE(adjusts_id, cycle_id) FROM new_rows ON CONFLICT DO NOTHING;
     ELSIF TG_TABLE_NAME = '{P}' THEN
+        -- each payout's line looked up by its key (a probe per row written), never a join that
+        -- may hash the whole lines table (twelve million rows a year) for a statement's rows
         IF TG_OP IN ('INSERT', 'UPDATE') THEN
             INSERT INTO reconciliation_ledger_pending (cycle_id)
-                SELECT DISTINCT l.cycle_id FROM new_rows n JOIN {L} l ON l.id = n.line_id ON CONFLICT DO NOTHING;
+                SELECT DISTINCT c FROM (SELECT (SELECT l.cycle_id FROM {L} l WHERE l.id = n.line_id) AS c
+                FROM new_rows n) t WHERE c IS NOT NULL ON CONFLICT DO NOTHING;
         END IF;
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
             INSERT INTO reconciliation_ledger_pending (cycle_id)
-                SELECT DISTINCT l.cycle_id FROM old_rows o JOIN {L} l ON l.id = o.line_id ON CONFLICT DO NOTHING;
+                SELECT DISTINCT c FROM (SELECT (SELECT l.cycle_id FROM {L} l WHERE l.id = o.line_id) AS c
+                FROM old_rows o) t WHERE c IS NOT NULL ON CONFLICT DO NOTHING;
         END IF;
     ELSIF TG_TABLE_NAME = '{CE}' THEN
         IF TG_OP = 'INSERT' THEN

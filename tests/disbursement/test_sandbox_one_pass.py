@@ -104,3 +104,55 @@ def test_an_id_twice_in_one_file_is_decided_once(people, tmp_path):
     statuses = [(s.end_to_end_id, s.status, s.reason_code) for s in answer.transactions()]
     assert len(statuses) == 7 and statuses[6] == statuses[2]
     assert len(books()) == 6
+
+
+def _damaged(tmp_path: Path, damage: str) -> Path:
+    items = transfers(23)
+    if damage == "sum":
+        return order(tmp_path, items, total=123)
+    path = order(tmp_path, items)
+    content = path.read_bytes()
+    if damage == "schema late":
+        last = content.rindex(b"<Cdtr>")
+        content = content[:last] + b"<Cdtr><Foo/>" + content[last + len(b"<Cdtr>") :]
+    elif damage == "schema early":  # in the group header, before any transfer is read
+        content = content.replace(b"<NbOfTxs>", b"<NbOfTxs>x", 1)
+    elif damage == "cut":
+        content = content[: len(content) - 60]
+    elif damage == "long id":  # longer than the schema's 35: read without it, it reaches the database
+        content = content.replace(b"ANS-7-1<", b"ANS-7-1" + b"X" * 40 + b"<", 1)
+    path.write_bytes(content)
+    return path
+
+
+def _outcome(path: Path):
+    try:
+        answer = receive(path)
+    except sandbox.SandboxRefused as exc:
+        answer = ("refused", str(exc))
+    booked = books()
+    SandboxTransfer.objects.all().delete()
+    SandboxMessage.objects.all().delete()
+    return answer, booked
+
+
+@pytest.mark.parametrize("damage", ["none", "sum", "schema late", "schema early", "cut", "long id"])
+def test_a_file_validated_apart_gives_the_same_answer_or_the_same_refusal(people, tmp_path, monkeypatch, damage):
+    """A large order is validated by a subprocess while the sandbox reads and books it without
+    the schema (`pain001.Order(apart=True)`): the same answer and books for a valid file; for one
+    that is not valid the same refusal (words and line) as a reading with the schema, and nothing
+    booked."""
+    monkeypatch.setattr(sandbox, "CHUNK", 4)
+    path = _damaged(tmp_path, damage)
+    serial = _outcome(path)
+    monkeypatch.setattr(pain001, "APART_FROM", 0)
+    monkeypatch.setattr(pain001, "spare_cpu", lambda: True)
+    started = []
+    real = pain001._xml.Validator
+    monkeypatch.setattr(pain001._xml, "Validator", lambda *a: started.append(a) or real(*a))
+    assert _outcome(path) == serial
+    assert started  # it was read apart
+    if damage == "none":
+        assert len(serial[1]) == 23
+    else:
+        assert serial[0][0] == "refused" and serial[1] == []

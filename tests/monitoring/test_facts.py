@@ -164,3 +164,35 @@ def test_the_ledgers_advances_are_the_balances_advances(tree, month_world):
         == {cycle.pk: ledger.balances([cycle.pk])[cycle.pk].advance}
         == {cycle.pk: 2_000_000}
     )
+
+
+def test_a_transfer_marks_its_cycles_month_only_when_what_the_facts_read_changes(tree, month_world):
+    """A transfer's mark: the (commune, month) of its batch's cycle, when its state, amount,
+    commune, line or batch changes while in flight; a write of anything else (the payee
+    notified, a reason) marks nothing."""
+    from ansinh.disbursement.models import Instruction
+
+    person = _person("Người Mới", tree.b, tail="000016")
+    _account(person, date(2026, 7, 1))
+    sent = _transfer(person, 700_000, "sent")
+    assert set(StaleFact.objects.values_list("commune_id", "month")) >= {(tree.b.pk, M)}
+    facts.refresh()
+    assert not StaleFact.objects.exists()
+
+    Instruction.objects.filter(pk=sent.pk).update(notified=True, reason="chờ ngân hàng")
+    assert not StaleFact.objects.exists()
+
+    Instruction.objects.filter(pk=sent.pk).update(state="accepted")
+    assert list(StaleFact.objects.values_list("commune_id", "month")) == [(tree.b.pk, M)]
+    facts.refresh()
+    # moved to the other commune while in flight: both communes' month
+    Instruction.objects.filter(pk=sent.pk).update(commune=tree.a)
+    assert sorted(StaleFact.objects.values_list("commune_id", "month")) == sorted([(tree.a.pk, M), (tree.b.pk, M)])
+    facts.refresh()
+    _same(tree)
+    # no longer in flight before nor after (rejected, then cancelled): nothing to mark
+    Instruction.objects.filter(pk=sent.pk).update(state="rejected")
+    facts.refresh()
+    Instruction.objects.filter(pk=sent.pk).update(state="cancelled")
+    assert not StaleFact.objects.exists()
+    _same(tree)

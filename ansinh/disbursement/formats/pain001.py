@@ -33,6 +33,7 @@ from lxml import etree
 from ansinh.core.text import strip_accents
 
 from . import _xml
+from ._xml import APART_FROM, spare_cpu
 from .errors import FormatError
 from .schemas import NS
 
@@ -46,6 +47,7 @@ MAX_AMOUNT = 10**18 - 1  # 18 digits: the schema's totalDigits
 _Q = f"{{{NAMESPACE}}}"
 _BIN = re.compile(r"[0-9]{6}")
 _RECORDS = frozenset({_Q + "CdtTrfTxInf"})
+_TAGS = [_Q + "CdtTrfTxInf", _Q + "PmtInf"]  # what the validating subprocess follows (and releases)
 
 
 @dataclass(frozen=True)
@@ -309,19 +311,32 @@ class Order:
     reads and, with `check_sums`, checked as `validate` checks (whole đồng, NbOfTxs and CtrlSum
     of the group and of each block) at the same places, so the first error is the same
     FormatError. Read the transfers to the end: the rest of the file is checked on the way (a
-    FormatError may come after the transfers before the error)."""
+    FormatError may come after the transfers before the error).
+
+    With `apart`, a large file on disk (APART_FROM bytes or more) is validated against the
+    schema in a subprocess (`_xml.Validator`) while it is read here without the schema, when a
+    CPU is free (`spare_cpu`); the caller then calls `check()` before it trusts what it read,
+    and also when reading failed: a file that is not valid gives the error (words and line) a
+    reading with the schema gives."""
 
     header: dict
 
-    def __init__(self, source: _xml.Source, *, check_sums: bool = True) -> None:
-        self._items = _read(source, check_sums=check_sums, transfers=True)
+    def __init__(self, source: _xml.Source, *, check_sums: bool = True, apart: bool = False) -> None:
+        self._source, self._check_sums = source, check_sums
+        self._validator: _xml.Validator | None = None
+        if apart and _xml.large_file(source, APART_FROM) and spare_cpu():
+            self._validator = _xml.Validator(source, SCHEMA, _TAGS, sorted(_RECORDS | {_Q + "PmtInf"}))
+        self._items = _read(source, check_sums=check_sums, transfers=True, schema=self._validator is None)
         try:
             kind, first = next(self._items, ("", {}))
             if kind != "header":  # the schema requires a debtor account before any transfer
                 raise _fail(None, _("the debtor account is missing"))
             self.header = first
         except BaseException:
-            self._items.close()
+            try:
+                self.check()
+            finally:
+                self.close()
             raise
 
     def transfers(self) -> Iterator[Transfer]:
@@ -331,13 +346,32 @@ class Order:
         finally:
             self._items.close()
 
+    def check(self) -> None:
+        """Wait for the subprocess's answer (an order read `apart`; nothing otherwise): a file that
+        is not valid is read again with the schema, which raises its FormatError."""
+        validator, self._validator = self._validator, None
+        if validator is None:
+            return
+        try:
+            if not validator.valid():
+                for _item in _read(self._source, check_sums=self._check_sums, transfers=False):
+                    pass
+        finally:
+            validator.stop()
+
     def close(self) -> None:
         self._items.close()
+        if self._validator is not None:
+            self._validator.stop()
+            self._validator = None
 
 
-def _read(source: _xml.Source, *, check_sums: bool, transfers: bool) -> Generator[tuple[str, Any], None, None]:
+def _read(
+    source: _xml.Source, *, check_sums: bool, transfers: bool, schema: bool = True
+) -> Generator[tuple[str, Any], None, None]:
     """What `validate` checks (with `check_sums`) and, with `transfers`, ("header", the dict of
-    `read_header`) at the first debtor account, then ("transfer", Transfer) for each transfer."""
+    `read_header`) at the first debtor account, then ("transfer", Transfer) for each transfer.
+    Without `schema` the file is only parsed (an `Order` read apart)."""
     group: dict[str, Any] = {}
     block: dict[str, Any] = {}
     count = total = block_count = block_total = 0
@@ -346,7 +380,8 @@ def _read(source: _xml.Source, *, check_sums: bool, transfers: bool) -> Generato
     if transfers:
         header = {}
         tags += [_Q + "GrpHdr", _Q + "PmtInfId", _Q + "ReqdExctnDt", _Q + "DbtrAcct"]
-    for element in _xml.stream(source, SCHEMA, _fail, tags=tags, records=_RECORDS | {_Q + "PmtInf"}):
+    records = _RECORDS | {_Q + "PmtInf"}
+    for element in _xml.stream(source, SCHEMA if schema else None, _fail, tags=tags, records=records):
         tag = element.tag
         if tag == _Q + "CdtTrfTxInf":
             amount = element.find(_path("Amt/InstdAmt"))

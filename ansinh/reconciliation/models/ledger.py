@@ -67,8 +67,10 @@ class LedgerEntry(models.Model):
     source = models.CharField(_("source"), max_length=80)
     occurred_at = models.DateTimeField(_("occurred at"))
     recorded_at = models.DateTimeField(_("recorded at"))
+    # posted by a person only for the entries an officer records (an advance, a fee, a write-off):
+    # a partial index (below) of those, not an entry for each of the month's million postings
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     area_path = models.CharField(max_length=255, editable=False)
 
@@ -87,6 +89,9 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["cycle", "kind"], name="recon_ledger_cycle_kind"),
             models.Index(fields=["adjusts", "kind"], name="recon_ledger_adjusts_kind"),
+            models.Index(
+                fields=["recorded_by"], condition=Q(recorded_by__isnull=False), name="recon_ledger_recorded_by"
+            ),
         ]
 
     def __str__(self) -> str:
