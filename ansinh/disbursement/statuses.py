@@ -139,8 +139,12 @@ def import_status(
             return existing
         name = file_name or path.name
         if source == ImportSource.PAIN002:
-            report = pain002.Report(path)  # FormatError: not a valid pain.002.001.10
+            # FormatError: not a valid pain.002.001.10. A large file is validated in another
+            # process while it is read (`Report(apart=True)`): every decision taken on its group
+            # before its statuses are read waits for that answer (`report.check()`) first
+            report = pain002.Report(path, apart=True)
             group = report.group
+            check = report.check
             target = (
                 ProviderBatch.objects.select_related("cycle__area", "contract")
                 .filter(message_id=group.original_message_id)
@@ -149,6 +153,7 @@ def import_status(
             if target is not None and not _operates(actor, target):
                 target = None  # another area's batch is, for this user, one the system never sent
             if target is None or (batch is not None and target.pk != batch.pk):
+                check()
                 reason = _("The report answers message %(id)s, which is not this batch's.") % {
                     "id": group.original_message_id
                 }
@@ -166,6 +171,8 @@ def import_status(
                     message_id=group.message_id,
                     original=group.original_message_id,
                 )
+            if not _operates(actor, target) or target.state == BatchState.CREATED:
+                check()
             require_operate(actor, target.cycle)
             if target.state == BatchState.CREATED:
                 return _refuse(
@@ -183,6 +190,7 @@ def import_status(
                 group.original_total is not None and group.original_total != target.total_amount
             )
             if differs:
+                check()
                 return _refuse(
                     actor,
                     source=source,
@@ -222,10 +230,17 @@ def import_status(
                 )
             statuses = ((tx.end_to_end_id, tx.status, tx.reason_code, tx.amount, tx.additional) for tx in rows)
             target, group_status, message = batch, "", ""
-        return _apply(actor, target, source, name, sha, statuses, group_status, message)
+            check = _nothing_to_check
+        return _apply(actor, target, source, name, sha, statuses, group_status, message, check)
 
 
-def _apply(actor, batch: ProviderBatch, source, name, sha, statuses, group_status: str, message: str) -> StatusImport:
+def _nothing_to_check() -> None:
+    """A file read and checked as a whole before it is applied (the XLSX results list)."""
+
+
+def _apply(
+    actor, batch: ProviderBatch, source, name, sha, statuses, group_status: str, message: str, check
+) -> StatusImport:
     with transaction.atomic():
         ProviderBatch.objects.select_for_update().filter(pk=batch.pk).first()
         # the same file imported at the same moment: the second waits for the batch's lock, then
@@ -245,7 +260,13 @@ def _apply(actor, batch: ProviderBatch, source, name, sha, statuses, group_statu
             area_path=batch.area_path,
             created_by_id=_actor_id(actor),
         )
-        count = _write_rows(job, statuses)
+        try:
+            count = _write_rows(job, statuses)
+        except Exception:
+            # a file read apart whose rows the database refused (a value the schema forbids):
+            # the file's own error, when it is not valid
+            check()
+            raise
         now = timezone.now()
         credited, rejected, posted = _classify_and_book(actor, job, batch, now)
         if credited or rejected:

@@ -88,3 +88,74 @@ def test_a_file_invalid_after_many_statuses_records_nothing(sent, preparer_a):
         statuses.import_status(actor=preparer_a, content=broken, source=ImportSource.PAIN002)
     assert not StatusImport.objects.exists() and not StatusImportRow.objects.exists()
     assert set(Instruction.objects.filter(batch=sent).values_list("state", flat=True)) == {I.SENT}
+
+
+def _variant(sent: ProviderBatch, kind: str) -> bytes:
+    ours = [
+        pain002.TxStatus(i.end_to_end_id, "ACSC", amount=i.amount)
+        for i in Instruction.objects.filter(batch=sent).order_by("pk")
+    ]
+    many = [pain002.TxStatus(f"ANS-{900000 + n}-1", "ACSC", amount=1) for n in range(3000)]  # over 64 KiB
+    content = _report(sent, [*many, *ours])
+    first = ours[0].end_to_end_id.encode()
+    if kind == "schema late":
+        content = content.replace(b"<OrgnlEndToEndId>" + first, b"<Unexpected>" + first, 1).replace(
+            first + b"</OrgnlEndToEndId>", first + b"</Unexpected>", 1
+        )
+    elif kind == "schema early":  # in the group header, before any status is read
+        content = content.replace(b"<CreDtTm>", b"<CreDtTm>x", 1)
+    elif kind == "cut":
+        content = content[: len(content) - 80]
+    elif kind == "huge amount":  # 30 digits: more than the schema's 18 and than a bigint
+        content = content.replace(b">1</InstdAmt>", b">" + b"9" * 30 + b"</InstdAmt>", 1)
+    elif kind == "another message and invalid":  # refused for its group, and not valid either
+        content = content.replace(sent.message_id.encode(), b"ANS-NEVER-SENT", 1).replace(
+            b"<OrgnlEndToEndId>ANS-900001-1", b"<Unexpected>ANS-900001-1", 1
+        )
+    elif kind == "another message":
+        content = content.replace(sent.message_id.encode(), b"ANS-NEVER-SENT", 1)
+    return content
+
+
+def _imported(content: bytes, preparer_a):
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            job = statuses.import_status(actor=preparer_a, content=content, source=ImportSource.PAIN002)
+            outcome = (
+                job.state,
+                job.refused_reason,
+                job.summary,
+                list(StatusImportRow.objects.filter(job=job).order_by("row_number").values_list("outcome", "amount")),
+                sorted(Instruction.objects.values_list("end_to_end_id", "state")),
+            )
+            transaction.set_rollback(True)
+    except FormatError as exc:
+        outcome = ("error", str(exc), exc.line)
+    assert not StatusImport.objects.exists()
+    return outcome
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["valid", "schema late", "schema early", "cut", "huge amount", "another message", "another message and invalid"],
+)
+def test_a_report_validated_apart_is_imported_the_same(sent, preparer_a, monkeypatch, kind):
+    """A large pain.002 is validated by a subprocess while the import reads it without the schema
+    (`pain002.Report(apart=True)`): the same job, rows and states for a valid file; for one that
+    is not valid the same error (words and line) as a reading with the schema, nothing written;
+    a refusal for the report's group waits for the subprocess (an invalid file is an error)."""
+    content = _variant(sent, kind)
+    serial = _imported(content, preparer_a)
+    monkeypatch.setattr(pain002, "APART_FROM", 0)
+    monkeypatch.setattr(pain002, "spare_cpu", lambda: True)
+    started = []
+    real = pain002._xml.Validator
+    monkeypatch.setattr(pain002._xml, "Validator", lambda *a: started.append(a) or real(*a))
+    assert _imported(content, preparer_a) == serial
+    assert started
+    if kind in ("valid", "another message"):
+        assert serial[0] != "error"
+    else:
+        assert serial[0] == "error", serial

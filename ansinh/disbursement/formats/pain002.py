@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from . import _xml
+from ._xml import APART_FROM, spare_cpu
 from .errors import FormatError
 from .pain001 import whole_dong
 from .schemas import NS
@@ -180,17 +181,52 @@ def _count(text: str) -> int | None:
 
 class Report:
     """A status report read as a stream: `group` on construction, then `transactions()`. Read
-    the transactions to the end: the rest of the file is validated on the way."""
+    the transactions to the end: the rest of the file is validated on the way.
+
+    With `apart`, a large file on disk (APART_FROM bytes or more) is validated against the
+    schema in a subprocess (`_xml.Validator`) while it is read here without the schema, when a
+    CPU is free (`spare_cpu`). Reading the records to their end waits for the subprocess's
+    answer, so an invalid file raises its FormatError where a reading with the schema would
+    (after the statuses before the error); a caller that acts on `group` before reading the
+    records, or whose use of the records failed, calls `check()` first: a file that is not valid
+    then gives the error (words and line) a reading with the schema gives."""
 
     group: GroupStatus
 
-    def __init__(self, source: _xml.Source) -> None:
-        self._elements = _xml.stream(source, SCHEMA, _fail, tags=_TAGS, records=_RECORDS)
+    def __init__(self, source: _xml.Source, *, apart: bool = False) -> None:
+        self._source = source
+        self._validator: _xml.Validator | None = None
+        if apart and _xml.large_file(source, APART_FROM) and spare_cpu():
+            self._validator = _xml.Validator(source, SCHEMA, _TAGS, sorted(_RECORDS))
+        schema = SCHEMA if self._validator is None else None
+        self._elements = _xml.stream(source, schema, _fail, tags=_TAGS, records=_RECORDS)
         try:
             self.group = self._read_group()
         except BaseException:
-            self._elements.close()
+            try:
+                self.check()
+            finally:
+                self.close()
             raise
+
+    def check(self) -> None:
+        """Wait for the subprocess's answer (a report read `apart`; nothing otherwise): a file
+        that is not valid is read again with the schema, which raises its FormatError."""
+        validator, self._validator = self._validator, None
+        if validator is None:
+            return
+        try:
+            if not validator.valid():
+                for _record in Report(self._source).records():
+                    pass
+        finally:
+            validator.stop()
+
+    def close(self) -> None:
+        self._elements.close()
+        if self._validator is not None:
+            self._validator.stop()
+            self._validator = None
 
     def _read_group(self) -> GroupStatus:
         message_id = ""
@@ -225,9 +261,14 @@ class Report:
         """`transactions()` as plain tuples, the fields of `TxStatus` in its order (what the
         import streams into the database: no object per status)."""
         try:
-            yield from self._records(self._elements)
+            try:
+                yield from self._records(self._elements)
+            except Exception:
+                self.check()  # read apart, a file that is not valid: its own error
+                raise
+            self.check()  # before the caller trusts what it read
         finally:
-            self._elements.close()
+            self.close()
 
     def _records(self, elements: Iterable[Any]) -> Iterator[Record]:
         block_status = ""
@@ -285,9 +326,6 @@ class Report:
             else:
                 value = whole_dong(amount, _fail)
         return end_to_end_id, status, reason, value, " ".join(additional)
-
-    def close(self) -> None:
-        self._elements.close()
 
     def __enter__(self) -> Report:
         return self
