@@ -231,7 +231,13 @@ class Payout(models.Model):
     """The one settled payment of a payroll line, whatever the channel (unique line). `amount` is
     the line's (negative for a recovery deducted from the same transfer)."""
 
-    line = models.OneToOneField("payroll.PayrollLine", on_delete=models.PROTECT, related_name="payout")
+    # The line's key is checked for each payout written, once per statement, by a trigger on
+    # PostgreSQL (`reconciliation.ledger.SQL`, recon_money_keys: a probe per row, no row lock)
+    # instead of a constraint checked at commit (a look-up and a lock of each line: 5 s of a
+    # million payouts); approved lines cannot be deleted (payroll 0005), Django applies PROTECT.
+    line = models.OneToOneField(
+        "payroll.PayrollLine", on_delete=models.PROTECT, related_name="payout", db_constraint=False
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=PayoutChannel.choices)
     # a transfer pays the beneficiary's lines of the month together (the regular allowance, arrears,
     # a recovery deducted): one payout row per line, all pointing at the credited instruction.

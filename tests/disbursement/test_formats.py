@@ -288,6 +288,34 @@ def test_pain001_property_written_files_validate_and_read_back(transfers):
     assert (header["count"], header["total"]) == (len(transfers), sum(t.amount for t in transfers))
 
 
+def test_a_transfer_read_as_another_bank_may_write_it():
+    """The reader takes each transfer in one pass over its children: an IBAN instead of another
+    identifier, several remittance lines (joined, empty ones left out), an amount with decimals
+    of zero and spaces around the texts read as `findtext` would."""
+    content = pain001_bytes()
+    first = content.index(b"<CdtTrfTxInf>")
+    end = content.index(b"</CdtTrfTxInf>", first)
+    part = (
+        content[first:end]
+        .replace(b">540000<", b">540000.00<")
+        .replace(
+            b"<Othr>\n              <Id>1000200030001</Id>\n            </Othr>", b"<IBAN>VN12ABCD1000200030001</IBAN>"
+        )
+        .replace(
+            b"<Ustrd>Tro cap xa hoi thang 03/2026</Ustrd>",
+            b"<Ustrd> Tro cap </Ustrd><Ustrd> </Ustrd><Ustrd>thang 03</Ustrd>",
+        )
+        .replace(b"<Nm>Tran Van Mot</Nm>", b"<Nm>  Tran Van Mot </Nm>")
+    )
+    assert part.count(b"IBAN") == 2 and part.count(b"<Ustrd>") == 3
+    content = content[:first] + part + content[end:]
+    assert schema_valid(content, "pain.001.001.09")
+    transfer = next(iter(pain001.iter_transfers(content)))
+    assert transfer == pain001.Transfer(
+        "ASXH2603000001", 540_000, "Tran Van Mot", "VN12ABCD1000200030001", "970405", "Tro cap thang 03"
+    )
+
+
 def line_of(content: bytes, needle: bytes) -> int:
     return content[: content.index(needle)].count(b"\n") + 1
 

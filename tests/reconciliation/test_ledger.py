@@ -343,6 +343,39 @@ def test_postgres_refuses_update_and_delete_of_an_entry(funded):
         LedgerEntry.objects.filter(pk=entry.pk).update(amount=1)
 
 
+@postgres_only
+def test_postgres_refuses_a_payout_or_an_entry_whose_key_names_nothing(funded, preparer_a):
+    """The payouts' line and the entries' cycles are checked per statement by a trigger (no
+    constraint checked at commit): a key that names no row is refused, nothing written."""
+    batches.build_batches(actor=preparer_a, cycle=funded)
+    instruction = Instruction.objects.filter(batch__cycle=funded).first()
+    missing = PayrollLine.objects.order_by("-pk").first().pk + 1000
+    payouts, entries_table = Payout._meta.db_table, LedgerEntry._meta.db_table
+    with pytest.raises(IntegrityError, match="no such payroll line"), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {payouts} (line_id, channel, instruction_id, amount, paid_at, area_path, month, "  # noqa: S608
+            "beneficiary_id, commune_id, line_type) SELECT %s, 'account', i.id, i.amount, now(), i.area_path, "
+            "%s, l.beneficiary_id, l.commune_id, 'regular' FROM disbursement_instruction i "
+            "JOIN payroll_payrollline l ON l.id = i.line_id WHERE i.id = %s",
+            [missing, funded.month, instruction.pk],
+        )
+    assert not Payout.objects.exists()
+    before = LedgerEntry.objects.count()
+    no_cycle = PaymentCycle.objects.order_by("-pk").first().pk + 1000
+    for cycle_id, adjusts_id in ((no_cycle, None), (funded.pk, no_cycle)):
+        with (
+            pytest.raises(IntegrityError, match="no such payment cycle"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute(
+                f"INSERT INTO {entries_table} (cycle_id, adjusts_id, kind, amount, source, occurred_at, "  # noqa: S608
+                "recorded_at, area_path) VALUES (%s, %s, 'fee', 1, %s, now(), now(), '/')",
+                [cycle_id, adjusts_id, f"test:{uuid.uuid4()}"],
+            )
+    assert LedgerEntry.objects.count() == before
+
+
 def _payout_without_ledger(cycle):
     instruction = Instruction.objects.filter(batch__cycle=cycle).first()
     Instruction.objects.filter(pk=instruction.pk).update(state="credited")

@@ -384,10 +384,7 @@ def _read(
     for element in _xml.stream(source, SCHEMA if schema else None, _fail, tags=tags, records=records):
         tag = element.tag
         if tag == _Q + "CdtTrfTxInf":
-            amount = element.find(_path("Amt/InstdAmt"))
-            if amount is None:
-                raise _fail(element.sourceline, _("a transfer has no instructed amount (InstdAmt)"))
-            value = whole_dong(amount)
+            value = _instructed(element)
             count, total, block_count, block_total = count + 1, total + value, block_count + 1, block_total + value
             if transfers:
                 yield "transfer", _transfer_of(element, value)
@@ -463,20 +460,31 @@ def iter_transfers(source: _xml.Source) -> Iterator[Transfer]:
     """The credit transfers of `source` in file order, streaming and validating as it reads (a
     FormatError may come after the transfers before the error)."""
     for element in _xml.stream(source, SCHEMA, _fail, tags=[_Q + "CdtTrfTxInf"], records=_RECORDS):
-        amount = element.find(_path("Amt/InstdAmt"))
-        if amount is None:
-            raise _fail(element.sourceline, _("a transfer has no instructed amount (InstdAmt)"))
-        yield _transfer_of(element, whole_dong(amount))
+        yield _transfer_of(element, _instructed(element))
 
 
-# what a transfer says, in one XPath call (a third of the time of six `findtext`): each of these
-# paths ends in its own element name, so the name tells which field an element is
+# what a transfer says, in one XPath call (a third of the time of six `findtext`, and faster than
+# a walk over its children in Python): each of these paths ends in its own element name, so the
+# name tells which field an element is
 _FIELDS = etree.XPath(
     "p:PmtId/p:EndToEndId | p:Cdtr/p:Nm | p:CdtrAcct/p:Id/p:Othr/p:Id | p:CdtrAcct/p:Id/p:IBAN"
     " | p:CdtrAgt/p:FinInstnId/p:ClrSysMmbId/p:MmbId | p:RmtInf/p:Ustrd",
     namespaces={"p": NAMESPACE},
 )
 _USTRD = _Q + "Ustrd"
+_INSTDAMT = f"{_Q}Amt/{_Q}InstdAmt"
+
+
+def _instructed(element: Any) -> int:
+    """The whole-đồng instructed amount (Amt/InstdAmt) of a CdtTrfTxInf: digits in VND read as
+    they are, anything else as `whole_dong` reads it (its errors)."""
+    amount = element.find(_INSTDAMT)
+    if amount is None:
+        raise _fail(element.sourceline, _("a transfer has no instructed amount (InstdAmt)"))
+    text = amount.text
+    if text and text.isascii() and text.isdigit() and amount.get("Ccy") in (CURRENCY, None):
+        return int(text)
+    return whole_dong(amount)
 
 
 def _transfer_of(element: Any, amount: int) -> Transfer:

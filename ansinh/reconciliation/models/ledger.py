@@ -37,12 +37,16 @@ class LedgerEntry(models.Model):
     # area (the ledger is read per cycle). The line's key is not checked again by the database:
     # every entry with a line is posted from a record that holds the same line under a checked
     # key (the payout, the transfer, the cash entry), in the same transaction.
+    # The cycles' keys are checked once per statement by a trigger on PostgreSQL
+    # (`ledger.SQL`, recon_money_keys), not by a constraint: its check at commit looked up and
+    # locked the same cycle for each of a month's million entries. Django applies PROTECT.
     cycle = models.ForeignKey(
         "payroll.PaymentCycle",
         verbose_name=_("ledger of cycle"),
         on_delete=models.PROTECT,
         related_name="ledger",
         db_index=False,
+        db_constraint=False,
     )
     # set for an event posted after the ledger of the cycle it concerns was closed: that cycle
     adjusts = models.ForeignKey(
@@ -53,6 +57,7 @@ class LedgerEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="ledger_adjustments",
         db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("entry"), max_length=14, choices=LedgerKind.choices)
     amount = models.BigIntegerField(_("amount (đồng)"))
