@@ -50,6 +50,7 @@ from ansinh.audit.services import record
 from ansinh.cashout.models import CashEntry, CashEntryLine
 from ansinh.core.errors import DomainError
 from ansinh.disbursement.models import Instruction, Payout
+from ansinh.payments.models import ReceivingAccount
 from ansinh.payroll.models import Advance, PaymentCycle, PayrollLine
 
 from .models.ledger import LedgerClosing, LedgerEntry, LedgerKind
@@ -70,7 +71,7 @@ def _t(model) -> str:
     return model._meta.db_table
 
 
-E, CL = _t(LedgerEntry), _t(LedgerClosing)
+E, CL, RA = _t(LedgerEntry), _t(LedgerClosing), _t(ReceivingAccount)
 P, L, I_, CE, EL, C, ADV = (
     _t(Payout),
     _t(PayrollLine),
@@ -208,14 +209,23 @@ $$ LANGUAGE plpgsql;
 
 -- The keys of the money's rows, checked once per statement instead of by a foreign-key
 -- constraint (a look-up and a row lock of the parent for each row at commit: a million a month):
--- a payout's line (each looked up by its key: a probe per row written) and a ledger entry's
--- cycles (the few distinct ones of the statement). A key that names no row is refused at the
--- statement, as the constraint would at commit. Cycles and approved lines are never deleted.
+-- a transfer's line and account and a payout's line (each looked up by its key: a probe per row
+-- written) and a ledger entry's cycles (the few distinct ones of the statement). A key that
+-- names no row is refused at the statement, as the constraint would at commit. Cycles, approved
+-- lines and accounts are never deleted, and a transfer's line and account never change (below).
 CREATE OR REPLACE FUNCTION recon_money_keys() RETURNS trigger AS $$
 DECLARE
     missing bigint;
 BEGIN
-    IF TG_TABLE_NAME = '{P}' THEN
+    IF TG_TABLE_NAME = '{I_}' THEN
+        SELECT n.id INTO missing FROM new_rows n
+            WHERE (SELECT l.id FROM {L} l WHERE l.id = n.line_id) IS NULL
+               OR (SELECT a.id FROM {RA} a WHERE a.id = n.account_id) IS NULL LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'transfer % refused: its payroll line or its account does not exist', missing
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+    ELSIF TG_TABLE_NAME = '{P}' THEN
         SELECT n.line_id INTO missing FROM new_rows n
             WHERE (SELECT l.id FROM {L} l WHERE l.id = n.line_id) IS NULL LIMIT 1;
         IF FOUND THEN
@@ -244,6 +254,19 @@ CREATE TRIGGER recon_money_keys_update AFTER UPDATE ON {P}
 DROP TRIGGER IF EXISTS recon_money_keys_insert ON {E};
 CREATE TRIGGER recon_money_keys_insert AFTER INSERT ON {E}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION recon_money_keys();
+DROP TRIGGER IF EXISTS recon_money_keys_insert ON {I_};
+CREATE TRIGGER recon_money_keys_insert AFTER INSERT ON {I_}
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION recon_money_keys();
+CREATE OR REPLACE FUNCTION recon_transfer_keys_fixed() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'the payroll line and the account of transfer % cannot change', OLD.id
+        USING ERRCODE = 'integrity_constraint_violation';
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS recon_transfer_keys_fixed ON {I_};
+CREATE TRIGGER recon_transfer_keys_fixed BEFORE UPDATE OF line_id, account_id ON {I_} FOR EACH ROW
+    WHEN (NEW.line_id IS DISTINCT FROM OLD.line_id OR NEW.account_id IS DISTINCT FROM OLD.account_id)
+    EXECUTE FUNCTION recon_transfer_keys_fixed();
 
 CREATE OR REPLACE FUNCTION recon_ledger_append_only() RETURNS trigger AS $$
 BEGIN
@@ -290,7 +313,10 @@ DROP TRIGGER IF EXISTS recon_ledger_no_change ON {E};
 DROP TRIGGER IF EXISTS recon_money_keys_insert ON {P};
 DROP TRIGGER IF EXISTS recon_money_keys_update ON {P};
 DROP TRIGGER IF EXISTS recon_money_keys_insert ON {E};
+DROP TRIGGER IF EXISTS recon_money_keys_insert ON {I_};
+DROP TRIGGER IF EXISTS recon_transfer_keys_fixed ON {I_};
 DROP FUNCTION IF EXISTS recon_money_keys();
+DROP FUNCTION IF EXISTS recon_transfer_keys_fixed();
 DROP FUNCTION IF EXISTS recon_ledger_note();
 DROP FUNCTION IF EXISTS recon_ledger_append_only();
 DROP TABLE IF EXISTS reconciliation_ledger_pending;

@@ -376,6 +376,38 @@ def test_postgres_refuses_a_payout_or_an_entry_whose_key_names_nothing(funded, p
     assert LedgerEntry.objects.count() == before
 
 
+@postgres_only
+def test_postgres_refuses_a_transfer_whose_line_or_account_names_nothing_or_changes(funded, preparer_a):
+    """A transfer's line and account are checked per statement (a probe each) and fixed once
+    written: a key naming nothing is refused, and so is a change of either."""
+    batches.build_batches(actor=preparer_a, cycle=funded)
+    first = Instruction.objects.filter(batch__cycle=funded).order_by("pk").first()
+    table = Instruction._meta.db_table
+    copy = (
+        f"INSERT INTO {table} (batch_id, line_id, end_to_end_id, amount, creditor_name, account_id, "  # noqa: S608
+        "institution_code, institution_bin, account_last4, remittance, state, bank_status, reason_code, reason, "
+        "commune_id, area_path, in_file, notified) SELECT batch_id, %s, %s, amount, creditor_name, %s, "
+        "institution_code, institution_bin, account_last4, remittance, 'rejected', '', '', '', commune_id, "
+        f"area_path, false, false FROM {table} WHERE id = %s"
+    )
+    no_line = PayrollLine.objects.order_by("-pk").first().pk + 1000
+    no_account = first.account_id + 100_000
+    for line_id, account_id in ((no_line, first.account_id), (first.line_id, no_account)):
+        with (
+            pytest.raises(IntegrityError, match="does not exist"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute(copy, [line_id, f"ANS-X-{line_id}", account_id, first.pk])
+    with pytest.raises(IntegrityError, match="cannot change"), transaction.atomic():
+        Instruction.objects.filter(pk=first.pk).update(account_id=first.account_id + 1)
+    with pytest.raises(IntegrityError, match="cannot change"), transaction.atomic():
+        Instruction.objects.filter(pk=first.pk).update(line_id=first.line_id + 1)
+    first.state = "cancelled"
+    first.save()  # every column written, the keys unchanged: allowed
+    assert Instruction.objects.get(pk=first.pk).state == "cancelled"
+
+
 def _payout_without_ledger(cycle):
     instruction = Instruction.objects.filter(batch__cycle=cycle).first()
     Instruction.objects.filter(pk=instruction.pk).update(state="credited")
