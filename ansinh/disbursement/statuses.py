@@ -231,7 +231,11 @@ def import_status(
             statuses = ((tx.end_to_end_id, tx.status, tx.reason_code, tx.amount, tx.additional) for tx in rows)
             target, group_status, message = batch, "", ""
             check = _nothing_to_check
-        return _apply(actor, target, source, name, sha, statuses, group_status, message, check)
+        try:
+            return _apply(actor, target, source, name, sha, statuses, group_status, message, check)
+        finally:
+            if source == ImportSource.PAIN002:
+                report.close()  # a validating subprocess whose answer nobody waited for is stopped
 
 
 def _nothing_to_check() -> None:
