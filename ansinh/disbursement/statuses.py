@@ -414,10 +414,9 @@ def _classify_and_book(actor, job: StatusImport, batch: ProviderBatch, now) -> t
             # outcome; a row that repeats an earlier row's end-to-end id changes nothing (a window
             # over the instructions the ids name, unique per id: one sort of integers, not of the
             # ids' text, nor a correlated sub-query per row). The sort in memory (a million rows
-            # spilled 80 MB to disk with the default work_mem), no JIT for a plan that runs once.
+            # spilled 80 MB to disk with the default work_mem).
             cur.execute("SET LOCAL enable_nestloop = off")
             cur.execute("SET LOCAL work_mem = '256MB'")
-            cur.execute("SET LOCAL jit = off")
             cur.execute(
                 f"INSERT INTO {r} (job_id, row_number, end_to_end_id, bank_status, status, reason_code, amount, "  # noqa: S608
                 "instruction_id, outcome) "
@@ -430,7 +429,6 @@ def _classify_and_book(actor, job: StatusImport, batch: ProviderBatch, now) -> t
             )
             cur.execute("RESET enable_nestloop")
             cur.execute("RESET work_mem")
-            cur.execute("RESET jit")
             cur.execute(f"DROP TABLE {_STAGE}")
         else:
             cur.execute(

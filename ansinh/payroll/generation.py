@@ -202,13 +202,13 @@ def _regular_lines(cycle: PaymentCycle, skip_communes: list[int], stats: dict, *
     pg = connection.vendor == "postgresql"
     with connection.cursor() as cursor:  # the temporary tables go with the transaction if it fails
         if pg:
-            # for this transaction: sorts and hashes of a million rows in memory, no JIT compilation;
+            # for this transaction: sorts and hashes of a million rows in memory;
             # for the people's statement alone (set back after it): the claims' signatures grouped
             # from sorted rows (a million groups of one or two strings: a hash of them spills to
             # disk, 4.8 s against 3.2 s) and in this process alone (each parallel worker built the
             # whole hash again, on the same two CPUs)
             cursor.execute(
-                f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off; "
+                f"SET LOCAL work_mem = '{WORK_MEM}'; "
                 "SET LOCAL enable_hashagg = off; SET LOCAL max_parallel_workers_per_gather = 0"
             )
         cursor.execute(f"CREATE TEMPORARY TABLE {_PEOPLE} AS {people_sql}", people_params)

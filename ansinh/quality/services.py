@@ -580,10 +580,6 @@ def refresh(*, area: Area | None = None, actor=None, today: date | None = None) 
         with transaction.atomic():
             if scope_area is not None:  # one refresh at a time per area
                 Area.objects.select_for_update().filter(pk=scope_area.pk).first()
-            if connection.vendor == "postgresql" and scope.prefix != scope.province:
-                # a commune's statements are short: compiling them (JIT) costs more than it saves
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL jit = off")
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             _sync_places(scope)
             for kind in PROBLEMS:

@@ -238,13 +238,14 @@ class Statement:
         valid, read the rest of it with the schema as `records()` does, which raises the same
         FormatError (words, line) as an import without the subprocess."""
         validator, self._validator = self._validator, None
+
+        def reread() -> None:
+            for _record in self._rest(self._elements):
+                pass
+
         try:
-            if validator is not None and not validator.valid():
-                for _record in self._rest(self._elements):
-                    pass
+            _xml.settle(validator, reread)
         finally:
-            if validator is not None:
-                validator.stop()
             self._elements.close()
 
     @staticmethod

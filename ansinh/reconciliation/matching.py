@@ -193,8 +193,8 @@ def match_job(job: StatementImport, table: str) -> None:
         *classified_params,
     ]
     with connection.cursor() as cursor:
-        if postgres:  # for this transaction: the sorts of a million rows in memory, no JIT compilation
-            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off")
+        if postgres:  # for this transaction: the sorts of a million rows in memory
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(sql, [p.value if isinstance(p, Choices) else p for p in params])
         cursor.execute(f"DROP TABLE {table}")
         if postgres:

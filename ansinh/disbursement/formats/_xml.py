@@ -234,6 +234,19 @@ class Validator:
             self._process = None
 
 
+def settle(validator: Validator | None, reread: Callable[[], None]) -> None:
+    """Wait for the answer of a file's `validator` (None: the file was read with the schema);
+    a file that is not valid is read again with the schema by `reread`, which raises its error
+    (words and line) as a reading with the schema would. The subprocess is stopped either way."""
+    if validator is None:
+        return
+    try:
+        if not validator.valid():
+            reread()
+    finally:
+        validator.stop()
+
+
 def validate_file(path: str | os.PathLike, schema_name: str, tags: Sequence[str], records: Sequence[str]) -> bool:
     """Whether the file at `path` is valid against `schema_name` (read as `stream` reads it, the
     elements named `records` released once read); what the `Validator`'s subprocess runs."""

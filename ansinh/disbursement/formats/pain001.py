@@ -350,14 +350,12 @@ class Order:
         """Wait for the subprocess's answer (an order read `apart`; nothing otherwise): a file that
         is not valid is read again with the schema, which raises its FormatError."""
         validator, self._validator = self._validator, None
-        if validator is None:
-            return
-        try:
-            if not validator.valid():
-                for _item in _read(self._source, check_sums=self._check_sums, transfers=False):
-                    pass
-        finally:
-            validator.stop()
+
+        def reread() -> None:
+            for _item in _read(self._source, check_sums=self._check_sums, transfers=False):
+                pass
+
+        _xml.settle(validator, reread)
 
     def close(self) -> None:
         self._items.close()

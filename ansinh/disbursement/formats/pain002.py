@@ -213,14 +213,12 @@ class Report:
         """Wait for the subprocess's answer (a report read `apart`; nothing otherwise): a file
         that is not valid is read again with the schema, which raises its FormatError."""
         validator, self._validator = self._validator, None
-        if validator is None:
-            return
-        try:
-            if not validator.valid():
-                for _record in Report(self._source).records():
-                    pass
-        finally:
-            validator.stop()
+
+        def reread() -> None:
+            for _record in Report(self._source).records():
+                pass
+
+        _xml.settle(validator, reread)
 
     def close(self) -> None:
         self._elements.close()
