@@ -447,9 +447,13 @@ def _reset_reconciliation() -> None:
     from ansinh.reconciliation.models import ReconException, StatementEntry, StatementImport
 
     # in SQL: the ORM's delete() of a million statement entries loads them into this process
-    # first (their reverse relations; 1.7 GB, which the peak memory printed at the end then showed)
-    for model in (ReconException, StatementEntry, StatementImport):
-        _sql(f"DELETE FROM {model._meta.db_table}")  # noqa: S608 - the models' own table names
+    # first (their reverse relations; 1.7 GB, which the peak memory printed at the end then showed).
+    # TRUNCATE, not DELETE: a DELETE left the previous run's million entries dead in the table and
+    # its indexes, under the same transfers, which the next import's probe of "already on a
+    # statement" then had to step over (a state no database in use ever has: entries are never
+    # deleted); and it took 7 s
+    tables = ", ".join(model._meta.db_table for model in (ReconException, StatementEntry, StatementImport))
+    _sql(f"TRUNCATE {tables}")
 
 
 def sizes() -> dict[str, int]:

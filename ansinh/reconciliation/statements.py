@@ -10,10 +10,10 @@ refusal is recorded as a job too, never blocking a later right import of the sam
 
 The file is read as a stream and validated against the official schema on the way (a large
 file, when a CPU is free, in a subprocess meanwhile: `camt053.Statement.validate_apart`); the entries
-are staged in a temporary table as they are read (`matching.stage`: COPY on PostgreSQL), then
-`matching.match_job` writes them into the job's rows, classified, in one INSERT … SELECT. All of
-it happens in one transaction: a file that turns out invalid half-way writes no entry (the
-refused job records why)."""
+are staged in a temporary table as they are read and written into the job's rows, classified, by
+an INSERT … SELECT (`matching.stage_and_match`: on PostgreSQL a chunk at a time, matched while the
+next chunk is read). All of it happens in one transaction: a file that turns out invalid half-way
+writes no entry (the refused job records why)."""
 
 from __future__ import annotations
 
@@ -327,7 +327,7 @@ def _apply(actor, provider, contract: ProviderContract, source, name, sha, reade
         check = reader.check if apart is not None and apart() else None
         staged = _Staged(reader.unchecked_records() if check is not None else _records(reader))
         try:
-            table = matching.stage(job, staged)
+            matching.stage_and_match(job, staged)
             count, credits, debits = staged.count, staged.credits, staged.debits
             opening, closing = header.opening_balance, header.closing_balance
             if opening is not None and closing is not None and opening + credits - debits != closing:
@@ -343,7 +343,6 @@ def _apply(actor, provider, contract: ProviderContract, source, name, sha, reade
                         "debits": debits,
                     }
                 )
-            matching.match_job(job, table)
             job.entries_count, job.credits_total, job.debits_total = count, credits, debits
             job.summary = summarize(job)
         except Exception:

@@ -274,3 +274,45 @@ def test_note_and_who_may_act(funded, people, preparer_a, approver_a, provider_a
     exc.refresh_from_db()
     assert exc.state == ReconState.RESOLVED and exc.resolution == ReconResolution.NOTED
     assert exc.resolved_by == preparer_a
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a second connection: PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_a_large_cycle_is_checked_on_two_connections_with_the_same_result(
+    sent, contract, people, preparer_a, monkeypatch
+):
+    """For a large cycle (committed data, no transaction of the caller) the detectors of
+    checks.BESIDE run on a second connection in a worker thread: the same exceptions, each once."""
+    one = ReceivingAccount.objects.get(beneficiary=people["Trần Văn Một"])
+    ReceivingAccount.objects.filter(beneficiary=people["Lê Thị Hai"]).update(number_hash=one.number_hash)
+    credited = list(Instruction.objects.filter(state=InstructionState.CREDITED).order_by("end_to_end_id"))
+    two = credited[1]
+    entries = [
+        camt053.Entry(line=None, credit=False, amount=i.amount, booking_date=END, end_to_end_id=i.end_to_end_id)
+        for i in [*credited[:3], two]  # the last one missing, the second booked twice
+    ]
+    job = statements.import_statement(actor=preparer_a, content=_statement(entries), provider=contract.provider)
+    assert job.state == "applied", job.refused_reason
+    threads = []
+    subjects_beside = checks._subjects_beside
+
+    def spy(kinds, cycle):
+        import threading
+
+        threads.append(threading.current_thread().name)
+        return subjects_beside(kinds, cycle)
+
+    monkeypatch.setattr(checks, "_subjects_beside", spy)
+    monkeypatch.setattr(checks, "PARALLEL_FROM", 1)
+    result = checks.run_checks(actor=preparer_a, cycle=sent)
+    assert threads and threads[0].startswith("reconciliation-checks")
+    assert {e.beneficiary.full_name for e in _found(sent, K.SHARED_ACCOUNT)} == {"Trần Văn Một", "Lê Thị Hai"}
+    assert _found(sent, K.DUPLICATE).get().instruction == two
+    assert _found(sent, K.NOT_ON_STATEMENT).get().instruction == credited[3]
+    assert result["per_kind"][K.SHARED_ACCOUNT] == {"found": 2, "opened": 2, "closed": 0}
+    # the same as on one connection: a second run finds the same subjects, opens and closes nothing
+    monkeypatch.setattr(checks, "PARALLEL_FROM", 10**9)
+    again = checks.run_checks(actor=preparer_a, cycle=sent)
+    assert again["opened"] == again["closed"] == 0
+    found = {k: v["found"] for k, v in result["per_kind"].items()}
+    assert {k: v["found"] for k, v in again["per_kind"].items()} == found

@@ -1,14 +1,16 @@
 # ruff: noqa: F811 - the fixtures are imported from statement_fixtures and used as arguments
-"""Matching a statement's entries (issue 13 part 2), the cases of `matching.match_job` one by one:
+"""Matching a statement's entries (issue 13 part 2), the cases of `matching.stage_and_match` one by one:
 the same results on SQLite and PostgreSQL from the one INSERT … SELECT."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from ansinh.disbursement.models import Instruction, InstructionState
 from ansinh.payroll.models import Advance
-from ansinh.reconciliation import camt053, statements
+from ansinh.reconciliation import camt053, matching, statements
 from ansinh.reconciliation.models import EntryKind, EntryOutcome, StatementEntry, StatementState
 from tests.reconciliation.statement_fixtures import (  # noqa: F401
     END,
@@ -39,7 +41,11 @@ def _rows(job) -> list[tuple]:
     return list(rows.values_list("kind", "outcome", "instruction_id", "advance_id", "expected_amount", "area_path"))
 
 
-def test_every_case_of_the_matching(sent, contract, preparer_a):
+@pytest.mark.parametrize("chunk", [25_000, 1, 3])
+def test_every_case_of_the_matching(chunk, sent, contract, preparer_a, monkeypatch):
+    # on PostgreSQL the rows are matched a chunk at a time while the next are read: a transfer
+    # twice in the statement is booked twice whether both rows are in one chunk or not
+    monkeypatch.setattr(matching, "PIPELINE_CHUNK", chunk)
     a, b, c, *rest = Instruction.objects.filter(state=InstructionState.CREDITED).order_by("end_to_end_id")
     advance = Advance.objects.get(reference="KB-001")
     entries = [

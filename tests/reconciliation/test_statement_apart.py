@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ansinh.disbursement.formats.errors import FormatError
-from ansinh.reconciliation import camt053, statements
+from ansinh.reconciliation import camt053, matching, statements
 from ansinh.reconciliation.models import StatementEntry, StatementImport, StatementState
 from tests.reconciliation.statement_fixtures import (  # noqa: F401
     END,
@@ -179,6 +179,8 @@ def test_the_import_is_the_same_either_way(sent, contract, preparer_a, monkeypat
         serial = _import(text.encode(), contract, preparer_a)
         monkeypatch.setattr(camt053, "APART_FROM", 0)
         monkeypatch.setattr(camt053, "spare_cpu", lambda: True)
+        # and on PostgreSQL staged and matched in many chunks while the file is read
+        monkeypatch.setattr(matching, "PIPELINE_CHUNK", 7)
         apart = _import(text.encode(), contract, preparer_a)
         monkeypatch.undo()
         assert apart == serial

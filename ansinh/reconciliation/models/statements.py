@@ -106,7 +106,7 @@ class StatementEntry(models.Model):
     instruction's own single-column indexes would repeat those two (their leading column).
 
     `job` and `instruction` have no foreign-key constraint in the database (db_constraint=False):
-    the rows are written only by `matching.match_job`'s INSERT … SELECT, in the transaction that
+    the rows are written only by `matching.stage_and_match`'s INSERT … SELECT, in the transaction that
     creates the job, with the instruction found by a join to the transfers in the same statement,
     so both exist by construction; PostgreSQL's deferred check of the constraints, a lookup and a
     row lock of the transfer per entry at commit, cost 9 s for a province month. Neither is ever
