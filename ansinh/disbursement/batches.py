@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import BinaryIO
 
 from django.db import connection, transaction
@@ -36,8 +38,10 @@ from django.utils.translation import gettext as _
 from ansinh.accounts import access
 from ansinh.accounts.roles import Cap
 from ansinh.audit.services import record
+from ansinh.core import pipeline
 from ansinh.core.bulk import insert_rows
 from ansinh.core.errors import DomainError
+from ansinh.core.pipeline import Beside
 from ansinh.payments import crypto
 from ansinh.payments.models import ReceivingAccount
 from ansinh.payroll.fixes import with_effective_channel
@@ -523,14 +527,38 @@ def _file_rows(batch: ProviderBatch, first: bool):
     return qs.order_by("id")
 
 
-def _transfers(batch: ProviderBatch, first: bool):
+def _mark_sent(cursor, ids: list[int], now: datetime) -> None:
+    """The transfers `ids`, written into the batch's first file, marked sent (on `Beside`'s worker
+    thread, with a cursor of the write's connection and transaction)."""
+    cursor.execute(
+        f"UPDATE {Instruction._meta.db_table} SET state = %s, in_file = true, status_at = %s "  # noqa: S608
+        "WHERE id = ANY(%s) AND state = %s",
+        [I.SENT.value, now, ids, I.CREATED.value],
+    )
+
+
+def _chunks(rows, marking: tuple[Beside, datetime] | None) -> Iterator[tuple]:
+    """The rows of `rows` (a values_list with the transfer's id first) read a chunk at a time; at
+    the first export on PostgreSQL (`marking`) each chunk's transfers are marked sent by the worker
+    thread while this one writes them into the file (an UPDATE of the whole batch after the file,
+    with nothing else to do meanwhile, took 1.4 s per 100,000 transfers). `write_file` marks the
+    rest (all of them elsewhere) once the file is written."""
+    rows = rows.iterator(CHUNK)
+    while chunk := list(islice(rows, CHUNK)):
+        if marking is not None:
+            beside, now = marking
+            beside.run(_mark_sent, [row[0] for row in chunk], now)
+        yield from chunk
+
+
+def _transfers(batch: ProviderBatch, first: bool, marking: tuple[Beside, datetime] | None = None):
     from .formats import pain001
 
     decrypt = _decrypt()
     rows = _file_rows(batch, first).values_list(
-        "end_to_end_id", "amount", "creditor_name", "account__number_encrypted", "institution_bin", "remittance"
+        "id", "end_to_end_id", "amount", "creditor_name", "account__number_encrypted", "institution_bin", "remittance"
     )
-    for e2e, amount, name, token, bin_, remittance in rows.iterator(CHUNK):
+    for _pk, e2e, amount, name, token, bin_, remittance in _chunks(rows, marking):
         yield pain001.Transfer(
             end_to_end_id=e2e,
             amount=amount,
@@ -541,11 +569,12 @@ def _transfers(batch: ProviderBatch, first: bool):
         )
 
 
-def _account_rows(batch: ProviderBatch, first: bool):
+def _account_rows(batch: ProviderBatch, first: bool, marking: tuple[Beside, datetime] | None = None):
     from .formats import provider_xlsx
 
     decrypt = _decrypt()
     rows = _file_rows(batch, first).values_list(
+        "id",
         "end_to_end_id",
         "line__payee_name",
         "commune__name",
@@ -554,7 +583,7 @@ def _account_rows(batch: ProviderBatch, first: bool):
         "amount",
         "remittance",
     )
-    for e2e, payee, commune, institution, token, amount, remittance in rows.iterator(CHUNK):
+    for _pk, e2e, payee, commune, institution, token, amount, remittance in _chunks(rows, marking):
         yield provider_xlsx.AccountRow(
             end_to_end_id=e2e,
             payee=payee,
@@ -630,11 +659,38 @@ def _check_holds(batch: ProviderBatch) -> int:
     return len(to_hold)
 
 
+def _write(batch: ProviderBatch, file_format: str, writer: _HashingWriter, header, first: bool, marking) -> None:
+    """The batch's file in `file_format` into `writer` (its transfers marked sent on the way with
+    `marking`, see `_chunks`)."""
+    from .formats import pain001, provider_xlsx
+
+    if file_format == FileFormat.PAIN001:
+        pain001.write(
+            writer,  # type: ignore[arg-type]
+            header,
+            _transfers(batch, first, marking),
+            count=batch.instructions_count,
+            total=batch.total_amount,
+        )
+        return
+    cycle = batch.cycle
+    title = [
+        batch.provider.name,
+        _("Transfers of the allowances for %(month)s") % {"month": f"{cycle.month:%m/%Y}"},
+        _("Batch %(id)s, paid from account %(account)s") % {"id": batch.message_id, "account": header.debtor_account},
+    ]
+    provider_xlsx.write_account_list(
+        writer,  # type: ignore[arg-type]
+        title_lines=title,
+        rows=_account_rows(batch, first, marking),
+        count=batch.instructions_count,
+        total=batch.total_amount,
+    )
+
+
 def write_file(*, actor, batch: ProviderBatch, file_format: str, out: BinaryIO) -> ExportedFile:
     """Write the batch's file in `file_format` to `out` and record it (see the module). The
     caller discards what was written if this raises."""
-    from .formats import pain001, provider_xlsx
-
     if file_format not in FileFormat.values:
         raise BatchRefused(_("Unknown file format."))
     with transaction.atomic():
@@ -652,28 +708,10 @@ def write_file(*, actor, batch: ProviderBatch, file_format: str, out: BinaryIO) 
                 raise BatchRefused(_("The batch has no transfer to send."))
         header = header_for(batch)
         writer = _HashingWriter(out)
-        if file_format == FileFormat.PAIN001:
-            pain001.write(
-                writer,  # type: ignore[arg-type]
-                header,
-                _transfers(batch, first),
-                count=batch.instructions_count,
-                total=batch.total_amount,
-            )
-        else:
-            title = [
-                batch.provider.name,
-                _("Transfers of the allowances for %(month)s") % {"month": f"{cycle.month:%m/%Y}"},
-                _("Batch %(id)s, paid from account %(account)s")
-                % {"id": batch.message_id, "account": header.debtor_account},
-            ]
-            provider_xlsx.write_account_list(
-                writer,  # type: ignore[arg-type]
-                title_lines=title,
-                rows=_account_rows(batch, first),
-                count=batch.instructions_count,
-                total=batch.total_amount,
-            )
+        now = timezone.now()
+        with ExitStack() as stack:
+            marking = (stack.enter_context(Beside("marking-sent")), now) if first and pipeline.available() else None
+            _write(batch, file_format, writer, header, first, marking)
         sha = writer.digest.hexdigest()
         file, new = ExportedFile.objects.get_or_create(
             batch=batch,
@@ -689,7 +727,7 @@ def write_file(*, actor, batch: ProviderBatch, file_format: str, out: BinaryIO) 
         if not new:
             ExportedFile.objects.filter(pk=file.pk).update(times=file.times + 1)
         if first:
-            now = timezone.now()
+            # what the worker thread has not marked already (every transfer but on PostgreSQL)
             Instruction.objects.filter(batch=batch, state=I.CREATED).update(state=I.SENT, in_file=True, status_at=now)
             batch.set_state(BatchState.EXPORTED)
             batch.exported_at = now

@@ -22,7 +22,6 @@ a statement of the provider covers the day they were credited."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from django.db.models import Choices, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from ansinh.core.pipeline import Beside
 from ansinh.disbursement.models import Instruction, InstructionState, ProviderBatch
 from ansinh.payroll.models import Advance, PaymentCycle
 
@@ -89,7 +89,8 @@ def stage_and_match(job: StatementImport, rows: Iterable[tuple]) -> None:
     INSERT … SELECT (`_match_sql`).
 
     On PostgreSQL a chunk at a time (PIPELINE_CHUNK rows), by a second thread on the same
-    connection (the same transaction) while this one reads the next chunk of the file: the
+    connection (the same transaction: `core.pipeline.Beside`) while this one reads the next chunk
+    of the file: the
     database matches one part of the statement while the file's next part is parsed, instead
     of after the whole file (a province month: the matching's 8 s ran after 17 s of reading on a
     2-CPU machine). A row repeating a transfer of an earlier chunk is found by the same test as
@@ -125,11 +126,9 @@ def _stage_all(job: StatementImport, rows: Iterable[tuple]) -> str:
 
 
 def _pipelined(job: StatementImport, rows: Iterable[tuple]) -> None:
-    """PostgreSQL: stage and match chunk after chunk in a worker thread while `rows` (the file
-    being read) gives the next chunk here. Both threads use the one connection, never at the
-    same time: this thread only reads the file between handing a chunk over and waiting for the
-    previous one. An error on either side stops both before the transaction is rolled back (the
-    worker finishes its chunk first: the executor waits for it)."""
+    """PostgreSQL: stage and match chunk after chunk in a worker thread on this connection
+    (`core.pipeline.Beside`) while `rows` (the file being read) gives the next chunk here. An
+    error on either side stops both before the transaction is rolled back."""
     table = staging_table(job)
     columns, names, _marks = _columns()
     sql, params = _match_sql(job, table)
@@ -138,39 +137,32 @@ def _pipelined(job: StatementImport, rows: Iterable[tuple]) -> None:
         cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns}) ON COMMIT DROP")
         # for this transaction: each chunk's sorts in memory
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-    raw = connection.connection  # the psycopg connection of this transaction
 
-    def flush(chunk: list[tuple], first: bool) -> None:
-        with raw.cursor() as cur:
-            with cur.copy(copy_sql) as copy:
-                for row in chunk:
-                    copy.write_row(row)
-            if first:  # the planner knows nothing of a fresh temporary table
-                cur.execute(f"ANALYZE {table}")
-            cur.execute(sql, params)
-            cur.execute(f"TRUNCATE {table}")
+    def flush(cur, chunk: list[tuple], first: bool) -> None:
+        with cur.copy(copy_sql) as copy:
+            for row in chunk:
+                copy.write_row(row)
+        if first:  # the planner knows nothing of a fresh temporary table
+            cur.execute(f"ANALYZE {table}")
+        cur.execute(sql, params)
+        cur.execute(f"TRUNCATE {table}")
 
-    with connection.wrap_database_errors:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statement-matching") as worker:
-            pending: Future | None = None
-            first = True
-            chunk: list[tuple] = []
-            for row in rows:
-                chunk.append(row)
-                if len(chunk) >= PIPELINE_CHUNK:
-                    if pending is not None:
-                        pending.result()  # the previous chunk is matched: the connection is free
-                    pending, chunk, first = worker.submit(flush, chunk, first), [], False
-            if pending is not None:
-                pending.result()
+    with Beside("statement-matching") as beside:
+        first = True
+        chunk: list[tuple] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= PIPELINE_CHUNK:
+                beside.run(flush, chunk, first)
+                chunk, first = [], False
         if chunk:
-            flush(chunk, first)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {table}")
-            # the planner learns of the new rows now, not when autovacuum comes: the count of the
-            # transfers missing from the statement (next, and in the checks) then hashes the
-            # entries instead of probing them one transfer at a time
-            cursor.execute(f"ANALYZE {_t(StatementEntry)}")
+            beside.run(flush, chunk, first)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {table}")
+        # the planner learns of the new rows now, not when autovacuum comes: the count of the
+        # transfers missing from the statement (next, and in the checks) then hashes the
+        # entries instead of probing them one transfer at a time
+        cursor.execute(f"ANALYZE {_t(StatementEntry)}")
 
 
 def _match_sql(job: StatementImport, table: str) -> tuple[str, list[Any]]:

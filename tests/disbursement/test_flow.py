@@ -107,6 +107,46 @@ def test_pain001_validates_is_byte_identical_on_re_export_and_moves_the_cycle(fu
     assert AuditEvent.objects.filter(action="disbursement.file.exported").count() == 2
 
 
+@pytest.mark.parametrize("chunk", [1, 2])
+@pytest.mark.parametrize("fmt", [FileFormat.PAIN001, FileFormat.XLSX])
+# openpyxl's write-only sheet, abandoned half-way, complains when it is collected
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_first_file_marks_its_transfers_sent_by_chunks_or_not_at_all(chunk, fmt, funded, preparer_a, monkeypatch):
+    """On PostgreSQL the transfers read into the first file are marked sent a chunk at a time by a
+    worker thread on the same connection while the file is written: all of them, at the file's
+    time, or none when the writing fails half-way."""
+    monkeypatch.setattr(batches, "CHUNK", chunk)
+    batches.build_batches(actor=preparer_a, cycle=funded)
+    batch = ProviderBatch.objects.get(cycle=funded)
+    count = Instruction.objects.filter(batch=batch).count()
+    assert count >= 3
+    real = batches._decrypt
+
+    def dies_at_the_third():
+        decrypt, seen = real(), []
+
+        def once(token):
+            seen.append(token)
+            if len(seen) == 3:
+                raise RuntimeError("the disk is full")
+            return decrypt(token)
+
+        return once
+
+    monkeypatch.setattr(batches, "_decrypt", dies_at_the_third)
+    with pytest.raises(RuntimeError):
+        write(batch, fmt, actor=preparer_a)
+    assert set(Instruction.objects.filter(batch=batch).values_list("state", "in_file")) == {(I.CREATED, False)}
+    assert not ExportedFile.objects.filter(batch=batch).exists()
+    monkeypatch.setattr(batches, "_decrypt", real)
+    write(batch, fmt, actor=preparer_a)
+    batch.refresh_from_db()
+    assert batch.state == BatchState.EXPORTED
+    marked = Instruction.objects.filter(batch=batch)
+    assert set(marked.values_list("state", "in_file", "status_at")) == {(I.SENT, True, batch.exported_at)}
+    assert marked.count() == count
+
+
 def test_whole_loop_with_the_sandbox_bank(funded, preparer_a, tmp_path, settings):
     batches.build_batches(actor=preparer_a, cycle=funded)
     batch = ProviderBatch.objects.get(cycle=funded)
