@@ -97,7 +97,11 @@ def test_a_file_found_invalid_late_books_nothing(people, tmp_path, monkeypatch, 
     assert not SandboxTransfer.objects.exists() and not SandboxMessage.objects.exists()
 
 
-def test_an_id_twice_in_one_file_is_decided_once(people, tmp_path):
+@pytest.mark.parametrize("chunk", [5000, 2])
+def test_an_id_twice_in_one_file_is_decided_once(chunk, people, tmp_path, monkeypatch):
+    # in chunks of 2 the repeat is read after the first one's chunk was booked (on PostgreSQL by
+    # the worker thread, which this chunk's look-up waits for)
+    monkeypatch.setattr(sandbox, "CHUNK", chunk)
     items = transfers(6)
     path = order(tmp_path, [*items, items[2]])
     answer = pain002.Report(io.BytesIO(receive(path, delays=False)))
