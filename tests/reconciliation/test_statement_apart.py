@@ -180,7 +180,7 @@ def test_the_import_is_the_same_either_way(sent, contract, preparer_a, monkeypat
         monkeypatch.setattr(camt053, "APART_FROM", 0)
         monkeypatch.setattr(camt053, "spare_cpu", lambda: True)
         # and on PostgreSQL staged and matched in many chunks while the file is read
-        monkeypatch.setattr(matching, "PIPELINE_CHUNK", 7)
+        monkeypatch.setattr(matching, "PIPELINE_CHUNK", 2)
         apart = _import(text.encode(), contract, preparer_a)
         monkeypatch.undo()
         assert apart == serial
