@@ -90,12 +90,11 @@ def stage_and_match(job: StatementImport, rows: Iterable[tuple]) -> None:
 
     On PostgreSQL a chunk at a time (PIPELINE_CHUNK rows), by a second thread on the same
     connection (the same transaction: `core.pipeline.Beside`) while this one reads the next chunk
-    of the file: the
-    database matches one part of the statement while the file's next part is parsed, instead
-    of after the whole file (a province month: the matching's 8 s ran after 17 s of reading on a
-    2-CPU machine). A row repeating a transfer of an earlier chunk is found by the same test as
-    one of an earlier statement: the job's earlier rows are written when the next chunk is matched.
-    Elsewhere (SQLite) all rows are staged, then matched at once."""
+    of the file: the database matches one part of the statement while the next part is parsed,
+    instead of after the whole file (a province month: the matching's 8 s ran after 17 s of
+    reading on a 2-CPU machine). A row repeating a transfer of an earlier chunk is found by the
+    same test as one of an earlier statement: the job's earlier rows are written when the next
+    chunk is matched. Elsewhere (SQLite) all rows are staged, then matched at once."""
     if connection.vendor != "postgresql":
         table = _stage_all(job, rows)
         with connection.cursor() as cursor:
