@@ -26,7 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ansinh.accounts import access
@@ -610,11 +610,14 @@ def _subjects(kind: str, cycle: PaymentCycle) -> dict[str, dict]:
     return {row["key"]: row for row in DETECTORS[K(kind)](cycle)}
 
 
-def _subjects_beside(kinds: Iterable[str], cycle: PaymentCycle) -> dict[str, dict[str, dict]]:
+def _subjects_beside(
+    kinds: Iterable[str], cycle: PaymentCycle, zone, language: str | None
+) -> dict[str, dict[str, dict]]:
     """In a worker thread: the subjects of `kinds`, read on that thread's own connection (Django's
-    connections are per thread) in a transaction of its own, closed at the end."""
+    connections are per thread) in a transaction of its own, closed at the end; with the caller's
+    time zone and language (also per thread), so that a detector reads the same days there."""
     try:
-        with transaction.atomic():
+        with timezone.override(zone), translation.override(language), transaction.atomic():
             _settings()
             return {kind: _subjects(kind, cycle) for kind in kinds}
     finally:
@@ -651,7 +654,8 @@ def run_checks(*, actor, cycle: PaymentCycle, today: date | None = None) -> dict
         later = None
         if beside:
             worker = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconciliation-checks"))
-            later = worker.submit(_subjects_beside, BESIDE, cycle)
+            zone, language = timezone.get_current_timezone(), translation.get_language()
+            later = worker.submit(_subjects_beside, BESIDE, cycle, zone, language)
         here = {str(kind): _subjects(kind, cycle) for kind in DETECTORS if not (beside and kind in BESIDE)}
         found: dict[str, dict[str, dict]] = {**here, **(later.result() if later is not None else {})}
         for kind in DETECTORS:

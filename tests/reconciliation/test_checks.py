@@ -296,11 +296,11 @@ def test_a_large_cycle_is_checked_on_two_connections_with_the_same_result(
     threads = []
     subjects_beside = checks._subjects_beside
 
-    def spy(kinds, cycle):
+    def spy(kinds, cycle, zone, language):
         import threading
 
         threads.append(threading.current_thread().name)
-        return subjects_beside(kinds, cycle)
+        return subjects_beside(kinds, cycle, zone, language)
 
     monkeypatch.setattr(checks, "_subjects_beside", spy)
     monkeypatch.setattr(checks, "PARALLEL_FROM", 1)
